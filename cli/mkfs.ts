@@ -1,0 +1,92 @@
+/*
+ * scoutfs mkfs: make a filesystem on a shared device, or on a file it can create.
+ */
+
+import { promises as fsp } from 'node:fs';
+import { Command } from 'commander';
+import { FsError, systemCode, UsageError } from '../src/errors.js';
+import { FORMAT_HASH_HEX } from '../src/format/format-hash.js';
+import { BLOCK_SIZE, LIMITS, MIN_DEVICE_BYTES, QUORUM_SLOTS } from '../src/format/layout.js';
+import { mkfs } from '../src/node/mkfs.js';
+import { openDevice } from '../src/volume/volume.js';
+import { intIn, parseSize } from './args.js';
+import { printFields } from './output.js';
+import { run } from './run.js';
+
+interface MkfsFlags {
+  quorumCount: number;
+  force?: boolean;
+  size?: number;
+  logSlots: number;
+  logSize?: number;
+  metaSize?: number;
+}
+
+export function mkfsCommand(): Command {
+  return new Command('mkfs')
+    .description('make a new scoutfs filesystem on a shared block device or a file')
+    .argument('<device>', 'block device, or a file (created with --size)')
+    .requiredOption('-Q, --quorum-count <n>', 'live nodes needed to form a quorum', intIn(1, QUORUM_SLOTS))
+    .option('-f, --force', 'overwrite whatever the device holds')
+    .option('--size <bytes>', 'create the file, or grow it, to this size (e.g. 2G)', parseSize)
+    .option(
+      '--log-slots <n>',
+      'node slots, each with its own log (most nodes that can mount)',
+      intIn(1, LIMITS.maxNodes),
+      8,
+    )
+    .option('--log-size <bytes>', 'size of each node log (default scales with the device)', parseSize)
+    .option('--meta-size <bytes>', 'size of the metadata index region (default a quarter)', parseSize)
+    .action(
+      run('mkfs', async (device: string, flags: MkfsFlags) => {
+        if (flags.size !== undefined) await sizeFile(device, flags.size);
+        const dev = await openDevice(device);
+        try {
+          const sb = await mkfs(dev, {
+            quorumCount: flags.quorumCount,
+            logSlots: flags.logSlots,
+            force: flags.force ?? false,
+            ...(flags.logSize !== undefined && { logBlocksPerSlot: Math.floor(flags.logSize / BLOCK_SIZE) }),
+            ...(flags.metaSize !== undefined && { metaBlocks: Math.floor(flags.metaSize / BLOCK_SIZE) }),
+          });
+          const mib = (blocks: number) => `${((blocks * BLOCK_SIZE) / 2 ** 20).toFixed(1)} MiB`;
+          process.stdout.write('Created scoutfs filesystem:\n');
+          printFields([
+            ['device path', device],
+            ['fsid', sb.fsid.toString('hex')],
+            ['uuid', sb.uuid.toString('hex')],
+            ['format hash', FORMAT_HASH_HEX],
+            ['block size', String(sb.blockSize)],
+            ['total size', `${sb.totalBlocks * BLOCK_SIZE} bytes (${mib(sb.totalBlocks)})`],
+            ['quorum count', String(sb.quorumCount)],
+            ['log slots', `${sb.logSlots} x ${mib(sb.logBlocksPerSlot)}`],
+            ['metadata region', mib(sb.metaBlocks)],
+            ['data region', mib(sb.dataBlocks)],
+            ['root inode', String(sb.rootIno)],
+          ]);
+        } finally {
+          await dev.close();
+        }
+      }),
+    );
+}
+
+/** Create a sparse file of `bytes`, or grow a smaller one; never shrink, never touch a device. */
+async function sizeFile(path: string, bytes: number): Promise<void> {
+  if (bytes < MIN_DEVICE_BYTES)
+    throw new UsageError(`--size ${bytes} is below the minimum of ${MIN_DEVICE_BYTES} (64 MiB)`);
+  const st = await fsp.stat(path).catch((err: unknown) => {
+    if (systemCode(err) === 'ENOENT') return null;
+    throw err;
+  });
+  if (!st) {
+    await fsp.writeFile(path, '', { flag: 'wx' }).catch((err: unknown) => {
+      throw new FsError('EACCES', `cannot create ${path}: ${(err as Error).message}`);
+    });
+  } else if (!st.isFile()) {
+    throw new UsageError(`--size applies to files; ${path} is not a regular file`);
+  } else if (st.size > bytes) {
+    throw new UsageError(`${path} is ${st.size} bytes, larger than --size ${bytes}; refusing to shrink it`);
+  }
+  await fsp.truncate(path, bytes);
+}

@@ -1,0 +1,29 @@
+/*
+ * The scoutfs command: one subcommand per file, registered here explicitly.
+ *
+ * Usage errors (unknown options, missing or malformed arguments) exit 2 with commander's message;
+ * failures of the work itself exit 1 with a one-line message (see run.ts).
+ */
+
+import { Command, CommanderError } from 'commander';
+import { eventsCommand } from './events.js';
+import { mkfsCommand } from './mkfs.js';
+import { printCommand } from './print.js';
+
+const program = new Command('scoutfs')
+  .description('an event-sourced clustered filesystem for large archives')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const command of [mkfsCommand(), printCommand(), eventsCommand()]) {
+  program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
+  process.exitCode = benign ? 0 : 2;
+}
