@@ -25,7 +25,7 @@ import type { Volume } from '../volume/volume.js';
 import type { FsEvent, Transaction } from './event.js';
 import { LogCursor, type LogPosition } from './log-cursor.js';
 import type { SeqAuthority } from './seq-authority.js';
-import { FIRST_RECORD_BLOCK } from './slot-header.js';
+import { FIRST_RECORD_BLOCK, writeSlotHeader } from './slot-header.js';
 
 export interface LogWriterOptions {
   /** Seal the open transaction once it holds this many bytes of events. */
@@ -143,6 +143,20 @@ export class LogWriter {
     return this.head.seq;
   }
 
+  /**
+   * Let the log reuse the space before `to`: a position a cursor reached reading from the
+   * current tail (its usedBlocks counted from that tail), whose records a checkpoint covers.
+   * The new tail is made durable in the slot header before the space is counted as free.
+   */
+  async trim(to: LogPosition): Promise<void> {
+    this.checkUsable();
+    if (to.lsn > this.head.lsn || to.usedBlocks > this.head.usedBlocks) {
+      throw new RangeError(`cannot trim log slot ${this.slot} past its durable end`);
+    }
+    await writeSlotHeader(this.vol, { slot: this.slot, tailLsn: to.lsn, tailBlock: to.block, tailSeq: to.seq });
+    this.head.usedBlocks -= to.usedBlocks;
+  }
+
   /** The seq of the open transaction, if one is open. */
   get openSeq(): number | null {
     return this.openTxn?.seq ?? null;
@@ -228,6 +242,7 @@ export class LogWriter {
       else runs.push({ block, bufs: [buf] });
     };
     const pos = { ...this.head };
+    const startUsed = pos.usedBlocks;
     const commitMs = Date.now();
     for (const t of batch) {
       const payload = [eventListHead(t.events.length), ...t.parts];
@@ -256,7 +271,8 @@ export class LogWriter {
     }
     for (const r of runs) await writeBlocks(this.vol.dev, base + r.block, Buffer.concat(r.bufs));
     await this.vol.dev.sync();
-    this.head = pos;
+    // a trim may have freed space meanwhile: add what this batch used instead of overwriting
+    this.head = { ...pos, usedBlocks: this.head.usedBlocks + (pos.usedBlocks - startUsed) };
   }
 
   private fail(err: Error, batch: OpenTxn[]): void {
