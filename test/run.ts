@@ -15,7 +15,9 @@ const ROOT = join(import.meta.dirname, '..');
 const FILE_TIMEOUT_MS = 10 * 60 * 1000;
 
 const filters = process.argv.slice(2);
-const files = listTests(join(ROOT, 'test')).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const files = listTests(join(ROOT, 'test')).filter(
+  (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
+);
 
 let passed = 0;
 let failed = 0;
@@ -25,7 +27,9 @@ for (const file of files) {
   passed += r.passed;
   failed += r.failed;
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`${r.failed ? 'FAIL' : 'ok  '} ${relative(ROOT, file)}  ${r.passed} passed, ${r.failed} failed (${secs}s)\n`);
+  process.stdout.write(
+    `${r.failed ? 'FAIL' : 'ok  '} ${relative(ROOT, file)}  ${r.passed} passed, ${r.failed} failed (${secs}s)\n`,
+  );
   if (r.failed) process.stdout.write(indent(r.output));
 }
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
@@ -65,7 +69,11 @@ function runFile(file: string): Promise<{ passed: number; failed: number; output
       const ok = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? Number.NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0);
       if (Number.isNaN(total) || Number.isNaN(ok)) {
-        resolve({ passed: 0, failed: 1, output: `${output}\n[test runner] exited with ${code} without a summary\n` });
+        resolve({
+          passed: 0,
+          failed: 1,
+          output: `${output}\n[test runner] exited with ${code} without a summary\n`,
+        });
         return;
       }
       const bad = total - ok - skipped;

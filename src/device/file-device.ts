@@ -49,7 +49,7 @@ export class FileDevice implements BlockDevice {
     readonly size: number,
   ) {}
 
-  read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number): Promise<Buffer> {
     checkRange(this, offset, length);
     const buf = Buffer.allocUnsafe(length);
     return new Promise((resolve, reject) => {
@@ -62,7 +62,7 @@ export class FileDevice implements BlockDevice {
     });
   }
 
-  write(offset: number, data: Buffer): Promise<void> {
+  async write(offset: number, data: Buffer): Promise<void> {
     checkRange(this, offset, data.length);
     return new Promise((resolve, reject) => {
       write(this.fh.fd, data, 0, data.length, offset, (err, n) => {

@@ -153,7 +153,12 @@ export class LogWriter {
     if (to.lsn > this.head.lsn || to.usedBlocks > this.head.usedBlocks) {
       throw new RangeError(`cannot trim log slot ${this.slot} past its durable end`);
     }
-    await writeSlotHeader(this.vol, { slot: this.slot, tailLsn: to.lsn, tailBlock: to.block, tailSeq: to.seq });
+    await writeSlotHeader(this.vol, {
+      slot: this.slot,
+      tailLsn: to.lsn,
+      tailBlock: to.block,
+      tailSeq: to.seq,
+    });
     this.head.usedBlocks -= to.usedBlocks;
   }
 

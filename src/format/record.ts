@@ -52,8 +52,14 @@ export type HeaderVerdict =
 
 /** Judge the first block at a position: the expected record, the end of the log, or torn. */
 export function judgeRecordHeader(first: Buffer, at: RecordPosition): HeaderVerdict {
-  const h = recordHeader.decode(first, 0);
-  if (h.magic !== MAGIC.record) return { kind: 'end', why: 'no record header' };
+  // an old lap leaves arbitrary bytes here: look at the magic before trusting any field
+  if (first.readUInt32BE(0) !== MAGIC.record) return { kind: 'end', why: 'no record header' };
+  let h: RecordHeader;
+  try {
+    h = recordHeader.decode(first, 0);
+  } catch {
+    return { kind: 'end', why: 'not a record header' };
+  }
   if (!h.fsid.equals(at.fsid)) return { kind: 'end', why: `record of filesystem ${h.fsid.toString('hex')}` };
   if (h.slot !== at.slot || h.block !== at.block) return { kind: 'end', why: 'record of another place' };
   if (h.lsn !== at.lsn) return { kind: 'end', why: `record of lsn ${h.lsn} where ${at.lsn} was next` };

@@ -103,7 +103,12 @@ export async function makeVolume(
   dev: BlockDevice,
   o: { logSlots?: number; logBlocksPerSlot?: number } = {},
 ): Promise<Volume> {
-  await mkfs(dev, { quorumCount: 1, logSlots: o.logSlots ?? 2, logBlocksPerSlot: o.logBlocksPerSlot ?? 1024, force: true });
+  await mkfs(dev, {
+    quorumCount: 1,
+    logSlots: o.logSlots ?? 2,
+    logBlocksPerSlot: o.logBlocksPerSlot ?? 1024,
+    force: true,
+  });
   return loadVolume(dev);
 }
 
@@ -114,10 +119,31 @@ export function sampleEvent(i: number): FsEvent {
     case 0:
       return { type: 'InodeCreated', ino: 100 + i, mode: 0o100644, uid: 1000, gid: 1000, rdev: 0, time };
     case 1:
-      return { type: 'DirentAdded', dir: 1, name: Buffer.from(`file-${i}`), ino: 100 + i, dtype: 8, pos: i, time };
+      return {
+        type: 'DirentAdded',
+        dir: 1,
+        name: Buffer.from(`file-${i}`),
+        ino: 100 + i,
+        dtype: 8,
+        pos: i,
+        time,
+      };
     case 2:
-      return { type: 'XattrSet', ino: 100 + i, name: Buffer.from('user.k'), value: Buffer.alloc(i % 300, i), ctime: time };
+      return {
+        type: 'XattrSet',
+        ino: 100 + i,
+        name: Buffer.from('user.k'),
+        value: Buffer.alloc(i % 300, i),
+        ctime: time,
+      };
     default:
-      return { type: 'DataWritten', ino: 100 + i, offset: i * 4096, length: 4096, size: (i + 1) * 4096, time };
+      return {
+        type: 'DataWritten',
+        ino: 100 + i,
+        offset: i * 4096,
+        length: 4096,
+        size: (i + 1) * 4096,
+        time,
+      };
   }
 }
