@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FsError } from '../../src/errors.js';
-import { blockProblem, checkBlock, sealBlock } from '../../src/format/block.js';
+import { type BlockExpectation, blockProblem, checkBlock, sealBlock } from '../../src/format/block.js';
 import { BLOCK_SIZE, MAGIC } from '../../src/format/layout.js';
 import { encodeRecord, judgeRecordHeader, recordPayload } from '../../src/format/record.js';
 import { defineStruct } from '../../src/format/struct.js';
@@ -12,7 +12,7 @@ const sealed = () => {
   b.write('payload', 100);
   return sealBlock(b, { magic: MAGIC.slotHeader, fsid, seq: 7, blkno: 42 });
 };
-const expect = { magic: MAGIC.slotHeader, fsid, blkno: 42, what: 'log slot 0 header A' };
+const expect: BlockExpectation = { magic: MAGIC.slotHeader, fsid, blkno: 42, what: 'log slot 0 header A' };
 
 test('block - a sealed block passes its checks', () => {
   const h = checkBlock(sealed(), expect);

@@ -3,13 +3,18 @@ import * as assert from 'uvu/assert';
 import { FsError } from '../../src/errors.js';
 import { cborEncode } from '../../src/format/cbor.js';
 import { decodeEvents, encodeEvent, encodeEvents, eventListHead } from '../../src/format/event-codec.js';
-import { type AnyEvent, EVENT_SCHEMA, type EventType } from '../../src/format/event-schema.js';
+import {
+  type AnyEvent,
+  EVENT_SCHEMA,
+  type EventFieldType,
+  type EventType,
+} from '../../src/format/event-schema.js';
 
 /** One event of every type, with every field filled from the schema. */
 function oneOfEach(): AnyEvent[] {
   return (Object.keys(EVENT_SCHEMA) as EventType[]).map((type, i) => {
     const e: Record<string, unknown> = { type };
-    for (const [name, ftype] of EVENT_SCHEMA[type].fields) {
+    for (const [name, ftype] of EVENT_SCHEMA[type].fields as readonly (readonly [string, EventFieldType])[]) {
       if (ftype === 'uint') e[name] = 2 ** 40 + i;
       else if (ftype === 'int') e[name] = -i;
       else if (ftype === 'time') e[name] = { sec: 1_700_000_000 + i, nsec: 999_999_999 };
