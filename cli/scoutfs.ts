@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { eventsCommand } from './events.js';
 import { mkfsCommand } from './mkfs.js';
 import { printCommand } from './print.js';
+import { walkInodesCommand } from './walk-inodes.js';
 
 const program = new Command('scoutfs')
   .description('an event-sourced clustered filesystem for large archives')
@@ -16,7 +17,7 @@ const program = new Command('scoutfs')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [mkfsCommand(), printCommand(), eventsCommand()]) {
+for (const command of [mkfsCommand(), printCommand(), eventsCommand(), walkInodesCommand()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { CBOR_OPTIONS } from './cbor.js';
 import { EVENT_SCHEMA } from './event-schema.js';
+import { ITEM_SCHEMA } from './item-schema.js';
 import { FS_TYPE, KEY_FIXED_BYTES, ZONE } from './key.js';
 import {
   BLOCK_SIZE,
@@ -42,6 +43,7 @@ export const FORMAT_DEFINITION = {
   structs: [blockHeader, superblock, slotHeader, recordHeader].map((s) => ({ name: s.name, fields: s.def })),
   key: { fixedBytes: KEY_FIXED_BYTES, zones: ZONE, fsTypes: FS_TYPE },
   events: EVENT_SCHEMA,
+  items: ITEM_SCHEMA,
   cbor: CBOR_OPTIONS,
   limits: LIMITS,
 };
