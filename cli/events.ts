@@ -43,51 +43,57 @@ export function eventsCommand(): Command {
     .option('--interval <ms>', 'poll interval for --follow', intIn(10, 60000), 200)
     .action(
       run('events', async (device: string, f: EventsFlags) => {
-        if (f.type && !(f.type in EVENT_SCHEMA)) {
+        if (f.type && !Object.hasOwn(EVENT_SCHEMA, f.type)) {
           throw new UsageError(
             `unknown event type "${f.type}" (known: ${Object.keys(EVENT_SCHEMA).join(', ')})`,
           );
         }
-        const vol = await openVolume(device, { readOnly: true });
-        if (f.slot !== undefined && f.slot >= vol.sb.logSlots) {
-          await vol.dev.close();
-          throw new UsageError(`slot ${f.slot} does not exist; the filesystem has ${vol.sb.logSlots}`);
-        }
-        const slots = f.slot !== undefined ? [f.slot] : [...Array(vol.sb.logSlots).keys()];
-        const cursors = await Promise.all(slots.map((s) => LogCursor.atTail(vol, s)));
-        const print = (t: Transaction) => {
-          if (t.seq < f.from || t.seq > f.to) return;
-          t.events.forEach((e, i) => {
-            if (f.type && e.type !== f.type) return;
-            if (f.ino !== undefined && !inodesOf(e).includes(f.ino)) return;
-            process.stdout.write(`${f.json ? jsonLine(t, e, i) : textLine(t, e)}\n`);
-          });
-        };
-        const txns = (await Promise.all(cursors.map((c) => c.readAll())))
-          .flat()
-          .sort((a, b) => a.seq - b.seq);
-        txns.forEach(print);
-        for (const c of cursors) {
-          if (c.stop?.kind === 'torn')
-            process.stderr.write(`slot ${c.slot}: log ends at a torn record (${c.stop.why})\n`);
-        }
-        if (!f.follow) {
-          await vol.dev.close();
-          return;
-        }
-        await new Promise<void>((resolve, reject) => {
-          const sub = merge(...cursors.map((c) => follow$(c, f.interval))).subscribe({
-            next: print,
-            error: reject,
-          });
-          const stop = () => {
-            sub.unsubscribe();
-            resolve();
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        // with --follow, a signal at any point (even while the history prints) ends cleanly
+        let stopped: () => void = () => {};
+        const stop = new Promise<void>((resolve) => {
+          stopped = resolve;
         });
-        await vol.dev.close();
+        if (f.follow) {
+          process.once('SIGINT', () => stopped());
+          process.once('SIGTERM', () => stopped());
+        }
+        const vol = await openVolume(device, { readOnly: true });
+        try {
+          if (f.slot !== undefined && f.slot >= vol.sb.logSlots) {
+            throw new UsageError(`slot ${f.slot} does not exist; the filesystem has ${vol.sb.logSlots}`);
+          }
+          const slots = f.slot !== undefined ? [f.slot] : [...Array(vol.sb.logSlots).keys()];
+          const cursors = await Promise.all(slots.map((s) => LogCursor.atTail(vol, s)));
+          const print = (t: Transaction) => {
+            if (t.seq < f.from || t.seq > f.to) return;
+            t.events.forEach((e, i) => {
+              if (f.type && e.type !== f.type) return;
+              if (f.ino !== undefined && !inodesOf(e).includes(f.ino)) return;
+              process.stdout.write(`${f.json ? jsonLine(t, e, i) : textLine(t, e)}\n`);
+            });
+          };
+          const txns = (await Promise.all(cursors.map((c) => c.readAll())))
+            .flat()
+            .sort((a, b) => a.seq - b.seq);
+          txns.forEach(print);
+          for (const c of cursors) {
+            if (c.stop?.kind === 'torn')
+              process.stderr.write(`slot ${c.slot}: log ends at a torn record (${c.stop.why})\n`);
+          }
+          if (!f.follow) return;
+          await new Promise<void>((resolve, reject) => {
+            const sub = merge(...cursors.map((c) => follow$(c, f.interval))).subscribe({
+              next: print,
+              error: reject,
+            });
+            stop.then(() => {
+              sub.unsubscribe();
+              resolve();
+            });
+          });
+        } finally {
+          await vol.dev.close();
+        }
       }),
     );
 }
