@@ -49,12 +49,7 @@ export function printCommand(): Command {
           out('logs:');
           for (let slot = 0; slot < sb.logSlots; slot++) {
             const h = await readSlotHeader(vol, slot);
-            const cursor = new LogCursor(vol, slot, {
-              lsn: h.tailLsn,
-              block: h.tailBlock,
-              seq: h.tailSeq,
-              usedBlocks: 0,
-            });
+            const cursor = await LogCursor.atTail(vol, slot);
             let n = 0;
             let first = 0;
             for (let t = await cursor.next(); t; t = await cursor.next()) {
@@ -66,7 +61,7 @@ export function printCommand(): Command {
             const end = stop?.kind === 'torn' ? `torn record at block ${p.block} (${stop.why})` : 'clean end';
             out(
               `  slot ${slot}: blocks ${slotStart(sb, slot)}..${slotStart(sb, slot) + sb.logBlocksPerSlot - 1}, ` +
-                `header gen ${h.generation}, tail lsn ${h.tailLsn} at block ${h.tailBlock}; ` +
+                `header gen ${h.generation}, writer epoch ${h.epoch}, tail lsn ${h.tailLsn} at block ${h.tailBlock}; ` +
                 `${n} records, ${seqs}, next lsn ${p.lsn} at block ${p.block}, ${p.usedBlocks} blocks used; ${end}`,
             );
           }

@@ -42,6 +42,13 @@ export function inodesOf(e: FsEvent): number[] {
   }
 }
 
+/** A place in a node's log: the next record's lsn and block, and the epoch of the one before. */
+export interface LogPoint {
+  lsn: number;
+  block: number;
+  epoch: number;
+}
+
 /** A committed transaction: the events of one log record, in order. */
 export interface Transaction {
   seq: number;
@@ -50,4 +57,6 @@ export interface Transaction {
   /** Wall-clock time of the commit, ms since the epoch (informational). */
   commitMs: number;
   events: FsEvent[];
+  /** Where the next record of this log goes: replaying from here skips this transaction. */
+  end: LogPoint;
 }

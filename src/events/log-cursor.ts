@@ -33,6 +33,8 @@ export interface LogPosition {
   seq: number;
   /** Blocks in use between the tail and this position, wrap waste included. */
   usedBlocks: number;
+  /** Writer epoch of the record before this position (0: none known). */
+  epoch: number;
 }
 
 export type LogStop = { kind: 'end'; why: string } | { kind: 'torn'; why: string; blocks: number };
@@ -53,7 +55,8 @@ export class LogCursor {
   /** A cursor at the slot's tail, the oldest retained record. */
   static async atTail(vol: Volume, slot: number): Promise<LogCursor> {
     const h = await readSlotHeader(vol, slot);
-    return new LogCursor(vol, slot, { lsn: h.tailLsn, block: h.tailBlock, seq: h.tailSeq, usedBlocks: 0 });
+    const from = { lsn: h.tailLsn, block: h.tailBlock, seq: h.tailSeq, usedBlocks: 0, epoch: h.tailEpoch };
+    return new LogCursor(vol, slot, from);
   }
 
   get position(): LogPosition {
@@ -74,13 +77,15 @@ export class LogCursor {
     for (;;) {
       if (this.pos.block >= this.regionBlocks) this.wrap();
       const first = await this.blocks(this.pos.block, 1);
-      const at = { fsid: this.vol.sb.fsid, slot: this.slot, lsn: this.pos.lsn, block: this.pos.block };
+      const { lsn, block, epoch: minEpoch } = this.pos;
+      const at = { fsid: this.vol.sb.fsid, slot: this.slot, lsn, block, minEpoch };
       const verdict = judgeRecordHeader(first, at);
       if (verdict.kind !== 'record')
         return this.end(verdict.kind === 'torn' ? { ...verdict, blocks: 1 } : verdict);
       const h = verdict.header;
       const blocks = verdict.bytes / BLOCK_SIZE;
       if (h.flags & RECORD_FLAG_WRAP) {
+        this.pos.epoch = h.epoch;
         this.wrap();
         continue;
       }
@@ -95,14 +100,11 @@ export class LogCursor {
       const events = decodeEvents(payload, what);
       if (events.length !== h.count)
         throw EIO(`${what}: header says ${h.count} events, payload has ${events.length}`);
-      this.pos = {
-        lsn: h.lsn + 1,
-        block: this.pos.block + blocks,
-        seq: h.seq,
-        usedBlocks: this.pos.usedBlocks + blocks,
-      };
+      const usedBlocks = this.pos.usedBlocks + blocks;
+      this.pos = { lsn: h.lsn + 1, block: this.pos.block + blocks, seq: h.seq, usedBlocks, epoch: h.epoch };
       this.lastStop = null;
-      return { seq: h.seq, slot: this.slot, lsn: h.lsn, commitMs: h.commitMs, events };
+      const end = { lsn: this.pos.lsn, block: this.pos.block, epoch: h.epoch };
+      return { seq: h.seq, slot: this.slot, lsn: h.lsn, commitMs: h.commitMs, events, end };
     }
   }
 

@@ -22,10 +22,10 @@ import { encodeEvent, eventListHead } from '../format/event-codec.js';
 import { BLOCK_SIZE, MAX_RECORD_BYTES, RECORD_FLAG_WRAP, slotStart } from '../format/layout.js';
 import { encodeRecord, RECORD_HEADER_BYTES, recordBytes } from '../format/record.js';
 import type { Volume } from '../volume/volume.js';
-import type { FsEvent, Transaction } from './event.js';
+import type { FsEvent, LogPoint, Transaction } from './event.js';
 import { LogCursor, type LogPosition } from './log-cursor.js';
 import type { SeqAuthority } from './seq-authority.js';
-import { FIRST_RECORD_BLOCK, writeSlotHeader } from './slot-header.js';
+import { FIRST_RECORD_BLOCK, readSlotHeader, writeSlotHeader } from './slot-header.js';
 
 export interface LogWriterOptions {
   /** Seal the open transaction once it holds this many bytes of events. */
@@ -46,6 +46,7 @@ interface OpenTxn {
   /** Set when the transaction is laid out as a record. */
   lsn?: number;
   commitMs?: number;
+  end?: LogPoint;
 }
 
 const MAX_EVENTS_BYTES = MAX_RECORD_BYTES - RECORD_HEADER_BYTES - 8;
@@ -60,6 +61,9 @@ export class LogWriter {
   private flushing: Promise<void> | null = null;
   private failed: Error | null = null;
   private head: LogPosition;
+  private tail: { lsn: number; block: number };
+  /** This opening's writer epoch, stamped on every record it writes. */
+  readonly epoch: number;
   private readonly targetBytes: number;
   private readonly commitDelayMs: number;
 
@@ -68,9 +72,13 @@ export class LogWriter {
     readonly slot: number,
     private readonly authority: SeqAuthority,
     head: LogPosition,
+    tail: { lsn: number; block: number },
+    epoch: number,
     o: LogWriterOptions,
   ) {
+    this.epoch = epoch;
     this.head = head;
+    this.tail = tail;
     this.targetBytes = Math.min(o.targetTxnBytes ?? 256 * 1024, MAX_EVENTS_BYTES);
     this.commitDelayMs = o.commitDelayMs ?? 0;
   }
@@ -94,7 +102,10 @@ export class LogWriter {
       await writeBlocks(vol.dev, slotStart(vol.sb, slot) + head.block, Buffer.alloc(blocks * BLOCK_SIZE));
       await vol.dev.sync();
     }
-    return new LogWriter(vol, slot, authority, head, o);
+    const { generation: _, ...h } = await readSlotHeader(vol, slot);
+    const epoch = h.epoch + 1;
+    await writeSlotHeader(vol, { ...h, epoch });
+    return new LogWriter(vol, slot, authority, head, { lsn: h.tailLsn, block: h.tailBlock }, epoch, o);
   }
 
   /** Position after the last durable record. */
@@ -144,22 +155,39 @@ export class LogWriter {
   }
 
   /**
-   * Let the log reuse the space before `to`: a position a cursor reached reading from the
-   * current tail (its usedBlocks counted from that tail), whose records a checkpoint covers.
-   * The new tail is made durable in the slot header before the space is counted as free.
+   * Let the log reuse the space before `to`, the position after a transaction whose effects a
+   * checkpoint made durable. The new tail is made durable in the slot header before the space
+   * is counted as free.
    */
-  async trim(to: LogPosition): Promise<void> {
+  async trim(to: LogPoint & { seq: number }): Promise<void> {
     this.checkUsable();
-    if (to.lsn > this.head.lsn || to.usedBlocks > this.head.usedBlocks) {
-      throw new RangeError(`cannot trim log slot ${this.slot} past its durable end`);
+    const { tail, head } = this;
+    if (to.lsn < tail.lsn || to.lsn > head.lsn) {
+      throw new RangeError(
+        `cannot trim log slot ${this.slot} to lsn ${to.lsn}: retained lsns are ${tail.lsn}..${head.lsn}`,
+      );
     }
+    const region = this.vol.sb.logBlocksPerSlot;
+    let freed: number;
+    if (to.lsn === tail.lsn) freed = 0;
+    else if (to.lsn === head.lsn) freed = head.usedBlocks;
+    else if (to.block > tail.block) freed = to.block - tail.block;
+    else freed = region - tail.block + (to.block - FIRST_RECORD_BLOCK);
     await writeSlotHeader(this.vol, {
       slot: this.slot,
       tailLsn: to.lsn,
       tailBlock: to.block,
       tailSeq: to.seq,
+      tailEpoch: to.epoch,
+      epoch: this.epoch,
     });
-    this.head.usedBlocks -= to.usedBlocks;
+    this.tail = { lsn: to.lsn, block: to.block };
+    this.head.usedBlocks -= freed;
+  }
+
+  /** Blocks between the tail and the head. */
+  get usedBlocks(): number {
+    return this.head.usedBlocks;
   }
 
   /** The seq of the open transaction, if one is open. */
@@ -225,6 +253,7 @@ export class LogWriter {
               lsn: t.lsn!,
               commitMs: t.commitMs!,
               events: t.events,
+              end: t.end!,
             });
           }
         },
@@ -259,18 +288,34 @@ export class LogWriter {
         );
       }
       if (wrapWaste > 0) {
-        const meta = { fsid: this.vol.sb.fsid, slot: this.slot, lsn: pos.lsn, block: pos.block, seq: t.seq };
+        const meta = {
+          fsid: this.vol.sb.fsid,
+          slot: this.slot,
+          lsn: pos.lsn,
+          block: pos.block,
+          seq: t.seq,
+          epoch: this.epoch,
+        };
         if (pos.block < region)
           put(pos.block, encodeRecord({ ...meta, count: 0, commitMs, flags: RECORD_FLAG_WRAP }, []));
         pos.usedBlocks += wrapWaste;
         pos.block = FIRST_RECORD_BLOCK;
       }
-      const meta = { fsid: this.vol.sb.fsid, slot: this.slot, lsn: pos.lsn, block: pos.block, seq: t.seq };
+      const meta = {
+        fsid: this.vol.sb.fsid,
+        slot: this.slot,
+        lsn: pos.lsn,
+        block: pos.block,
+        seq: t.seq,
+        epoch: this.epoch,
+      };
       put(pos.block, encodeRecord({ ...meta, count: t.events.length, commitMs }, payload));
       t.lsn = pos.lsn;
       t.commitMs = commitMs;
       pos.lsn += 1;
       pos.block += blocks;
+      pos.epoch = this.epoch;
+      t.end = { lsn: pos.lsn, block: pos.block, epoch: this.epoch };
       pos.seq = t.seq;
       pos.usedBlocks += blocks;
     }

@@ -44,7 +44,15 @@ export async function writeSlotHeader(vol: Volume, h: Omit<SlotHeader, 'generati
 
 /** Both copies of a fresh header, for mkfs (no sync: mkfs syncs once at the end). */
 export function initialSlotHeaders(vol: Volume, slot: number): Buffer {
-  const h: SlotHeader = { slot, generation: 1, tailLsn: 1, tailBlock: FIRST_RECORD_BLOCK, tailSeq: 0 };
+  const h: SlotHeader = {
+    slot,
+    generation: 1,
+    tailLsn: 1,
+    tailBlock: FIRST_RECORD_BLOCK,
+    tailSeq: 0,
+    tailEpoch: 0,
+    epoch: 0,
+  };
   return Buffer.concat([encodeSlotHeader(vol, h, 0), encodeSlotHeader(vol, h, 1)]);
 }
 

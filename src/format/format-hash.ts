@@ -18,6 +18,8 @@ import {
   BLOCK_SIZE,
   blockHeader,
   FORMAT_VERSION,
+  INDEX_ROOT_BLOCKS,
+  indexRoot,
   LIMITS,
   MAGIC,
   MAX_RECORD_BYTES,
@@ -29,7 +31,9 @@ import {
   SUPERBLOCK_BLOCKS,
   slotHeader,
   superblock,
+  unitHeader,
 } from './layout.js';
+import { RUN_ENTRY_LAYOUT } from './run-unit.js';
 
 export const FORMAT_DEFINITION = {
   version: FORMAT_VERSION,
@@ -40,7 +44,12 @@ export const FORMAT_DEFINITION = {
   slotHeaderBlocks: SLOT_HEADER_BLOCKS,
   maxRecordBytes: MAX_RECORD_BYTES,
   recordFlags: { wrap: RECORD_FLAG_WRAP },
-  structs: [blockHeader, superblock, slotHeader, recordHeader].map((s) => ({ name: s.name, fields: s.def })),
+  indexRootBlocks: INDEX_ROOT_BLOCKS,
+  runEntry: RUN_ENTRY_LAYOUT,
+  structs: [blockHeader, unitHeader, superblock, slotHeader, recordHeader, indexRoot].map((s) => ({
+    name: s.name,
+    fields: s.def,
+  })),
   key: { fixedBytes: KEY_FIXED_BYTES, zones: ZONE, fsTypes: FS_TYPE },
   events: EVENT_SCHEMA,
   items: ITEM_SCHEMA,

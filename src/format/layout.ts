@@ -25,7 +25,15 @@ export const MAGIC = {
   slotHeader: 0x5346_534c, // 'SFSL'
   record: 0x5346_5452, // 'SFTR'
   quorum: 0x5346_5155, // 'SFQU'
+  indexRoot: 0x5346_4952, // 'SFIR'
+  manifest: 0x5346_4d46, // 'SFMF'
+  runData: 0x5346_5244, // 'SFRD'
+  runIndex: 0x5346_5249, // 'SFRI'
+  runBloom: 0x5346_5242, // 'SFRB'
 } as const;
+
+/** The index root pair: the first two blocks of the meta region; runs and manifests follow. */
+export const INDEX_ROOT_BLOCKS = 2;
 
 export const SUPERBLOCK_BLOCKS = [1, 2] as const;
 export const QUORUM_START = 3;
@@ -84,8 +92,23 @@ export const slotHeader = defineStruct('log_slot_header', [
   ['tailLsn', 'u64'],
   ['tailBlock', 'u64'],
   ['tailSeq', 'u64'],
+  ['tailEpoch', 'u64'],
+  ['epoch', 'u64'],
 ] as const);
 export type SlotHeader = StructOf<typeof slotHeader.def>;
+
+/** After the block header of a metadata unit that may span several blocks. */
+export const unitHeader = defineStruct('unit_header', [
+  ['blocks', 'u32'],
+  ['payloadBytes', 'u32'],
+] as const);
+
+export const indexRoot = defineStruct('index_root', [
+  ['generation', 'u64'],
+  ['manifestBlock', 'u64'],
+  ['manifestBlocks', 'u32'],
+] as const);
+export type IndexRoot = StructOf<typeof indexRoot.def>;
 
 export const recordHeader = defineStruct('log_record_header', [
   ['magic', 'u32'],
@@ -93,6 +116,7 @@ export const recordHeader = defineStruct('log_record_header', [
   ['fsid', 'b8'],
   ['lsn', 'u64'],
   ['seq', 'u64'],
+  ['epoch', 'u64'],
   ['block', 'u64'],
   ['slot', 'u16'],
   ['flags', 'u16'],

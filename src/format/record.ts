@@ -7,7 +7,9 @@
  * earlier, acknowledged record: a torn write can only damage the record being written.
  *
  * The reader expects a particular record at each position: this filesystem (fsid), this slot,
- * the next log sequence number (lsn), and this block. A header that does not claim all four is
+ * the next log sequence number (lsn), this block, and a writer epoch no older than the previous
+ * record's (each opening of a log for writing takes a new epoch, so a record left beyond a hole
+ * by an earlier crash can never be read after the hole is filled by a later writer). A header that does not claim all four is
  * simply "not the next record" (the clean end of the log, or an old lap of the circular
  * region). A header that claims all four but fails its length or crc check is a torn record:
  * the transaction never became durable and nothing after it is trusted.
@@ -26,7 +28,16 @@ export interface RecordPosition {
   block: number;
 }
 
-export type RecordMeta = RecordPosition & { seq: number; count: number; commitMs: number; flags?: number };
+/** What a reader expects at a position: also, no record from an older writer than the last. */
+export type RecordExpectation = RecordPosition & { minEpoch: number };
+
+export type RecordMeta = RecordPosition & {
+  seq: number;
+  epoch: number;
+  count: number;
+  commitMs: number;
+  flags?: number;
+};
 
 export function recordBytes(payloadBytes: number): number {
   return Math.ceil((RECORD_HEADER_BYTES + payloadBytes) / BLOCK_SIZE) * BLOCK_SIZE;
@@ -51,7 +62,7 @@ export type HeaderVerdict =
   | { kind: 'torn'; why: string };
 
 /** Judge the first block at a position: the expected record, the end of the log, or torn. */
-export function judgeRecordHeader(first: Buffer, at: RecordPosition): HeaderVerdict {
+export function judgeRecordHeader(first: Buffer, at: RecordExpectation): HeaderVerdict {
   // an old lap leaves arbitrary bytes here: look at the magic before trusting any field
   if (first.readUInt32BE(0) !== MAGIC.record) return { kind: 'end', why: 'no record header' };
   let h: RecordHeader;
@@ -63,6 +74,9 @@ export function judgeRecordHeader(first: Buffer, at: RecordPosition): HeaderVerd
   if (!h.fsid.equals(at.fsid)) return { kind: 'end', why: `record of filesystem ${h.fsid.toString('hex')}` };
   if (h.slot !== at.slot || h.block !== at.block) return { kind: 'end', why: 'record of another place' };
   if (h.lsn !== at.lsn) return { kind: 'end', why: `record of lsn ${h.lsn} where ${at.lsn} was next` };
+  // a writer that reopened the log after a crash rewrote this lsn's predecessor; what follows
+  // from an older writer was never durable in this order and must not come back
+  if (h.epoch < at.minEpoch) return { kind: 'end', why: `stale record of writer epoch ${h.epoch}` };
   if (h.payloadBytes > MAX_RECORD_BYTES) return { kind: 'torn', why: `payload length ${h.payloadBytes}` };
   return { kind: 'record', header: h, bytes: recordBytes(h.payloadBytes) };
 }

@@ -26,6 +26,7 @@ import {
   type Superblock,
   slotStart,
 } from '../format/layout.js';
+import { writeInitialManifest } from '../lsm/manifest.js';
 import { describeExistingContents } from '../volume/signatures.js';
 import { encodeSuperblock } from '../volume/superblock.js';
 
@@ -70,6 +71,10 @@ export async function mkfs(dev: BlockDevice, o: MkfsOptions): Promise<Superblock
     await writeBlocks(dev, slotStart(sb, slot), initialSlotHeaders(vol, slot));
     await writeBlocks(dev, slotStart(sb, slot) + FIRST_RECORD_BLOCK, Buffer.alloc(BLOCK_SIZE));
   }
+  await writeInitialManifest(
+    vol,
+    Array.from({ length: sb.logSlots }, () => ({ lsn: 1, block: FIRST_RECORD_BLOCK, seq: 0, epoch: 0 })),
+  );
   await dev.sync();
 
   const log = await LogWriter.open(vol, 0, new LocalSeqAuthority(0));

@@ -198,10 +198,10 @@ export function logContract(suite: Test, world: DeviceWorld): void {
         acked.push({ seq: await w0.append(events), events });
         await w0.commit();
       }
-      const faulty = await loadVolume(
-        new FaultyDevice(vol.dev, new Triggers().arm('device.write.torn', { keep })),
-      );
+      const triggers = new Triggers();
+      const faulty = await loadVolume(new FaultyDevice(vol.dev, triggers));
       const w1 = await openWriter(faulty);
+      triggers.arm('device.write.torn', { keep });
       const unacked = ops(5, 1, 60)[0]!;
       await w1.append(unacked);
       await w1.commit().then(
@@ -227,6 +227,31 @@ export function logContract(suite: Test, world: DeviceWorld): void {
     }
   });
 
+  suite(`${world.name} log - a record stranded beyond a lost one never comes back after the hole is refilled`, async () => {
+    const vol = await fresh();
+    const w0 = await openWriter(vol);
+    await w0.append(ops(0, 1)[0]!);
+    await w0.commit();
+    const a = w0.position;
+    // one batch writes A (two blocks) and B; the power cut keeps B but loses A's first block
+    const pending = [w0.append(ops(1, 1, 70)[0]!), w0.commit()];
+    await Promise.all(pending);
+    await w0.append(ops(2, 1)[0]!);
+    await w0.commit();
+    await writeBlocks(vol.dev, slotStart(vol.sb, 1) + a.block, Buffer.alloc(4096));
+    assert.is((await readSlot(vol, 1)).length, 1);
+    // a new writer fills the hole with a record of the same size: B must stay dead
+    const w1 = await openWriter(vol);
+    const seq = await w1.append(ops(3, 1, 70)[0]!);
+    await w1.commit();
+    const txns = await readSlot(vol, 1);
+    assert.equal(
+      txns.map((t) => t.seq),
+      [txns[0]!.seq, seq],
+    );
+    assert.equal(txns[1]!.events, ops(3, 1, 70)[0]);
+  });
+
   suite(`${world.name} log - a record with a good crc but malformed events is EIO naming it`, async () => {
     const vol = await fresh();
     const w = await openWriter(vol);
@@ -234,7 +259,16 @@ export function logContract(suite: Test, world: DeviceWorld): void {
     await w.commit();
     const pos = w.position;
     const bad = encodeRecord(
-      { fsid: vol.sb.fsid, slot: 1, lsn: pos.lsn, block: pos.block, seq: pos.seq + 1, count: 1, commitMs: 0 },
+      {
+        fsid: vol.sb.fsid,
+        slot: 1,
+        lsn: pos.lsn,
+        block: pos.block,
+        seq: pos.seq + 1,
+        epoch: w.epoch,
+        count: 1,
+        commitMs: 0,
+      },
       [cborEncode([[2, 'not an inode']])],
     );
     await writeBlocks(vol.dev, slotStart(vol.sb, 1) + pos.block, bad);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { FsError } from '../../src/errors.js';
 import { type BlockExpectation, blockProblem, checkBlock, sealBlock } from '../../src/format/block.js';
 import { BLOCK_SIZE, MAGIC } from '../../src/format/layout.js';
-import { encodeRecord, judgeRecordHeader, recordPayload } from '../../src/format/record.js';
+import { RECORD_HEADER_BYTES, encodeRecord, judgeRecordHeader, recordPayload } from '../../src/format/record.js';
 import { defineStruct } from '../../src/format/struct.js';
 
 const fsid = Buffer.from('0123456789abcdef', 'hex');
@@ -58,8 +58,8 @@ test('struct - round-trips and refuses what it cannot store', () => {
 });
 
 test('record - judged as the record, the end, or torn', () => {
-  const at = { fsid, slot: 1, lsn: 5, block: 10 };
-  const rec = encodeRecord({ ...at, seq: 9, count: 0, commitMs: 1 }, [Buffer.from([0x80])]);
+  const at = { fsid, slot: 1, lsn: 5, block: 10, minEpoch: 2 };
+  const rec = encodeRecord({ ...at, seq: 9, epoch: 3, count: 0, commitMs: 1 }, [Buffer.from([0x80])]);
   const v = judgeRecordHeader(rec, at);
   assert.is(v.kind, 'record');
   assert.ok(v.kind === 'record' && recordPayload(rec, v.header));
@@ -67,8 +67,10 @@ test('record - judged as the record, the end, or torn', () => {
   assert.is(judgeRecordHeader(rec, { ...at, block: 11 }).kind, 'end');
   assert.is(judgeRecordHeader(rec, { ...at, fsid: Buffer.alloc(8) }).kind, 'end');
   assert.is(judgeRecordHeader(Buffer.alloc(BLOCK_SIZE), at).kind, 'end');
+  const stale = judgeRecordHeader(rec, { ...at, minEpoch: 4 });
+  assert.ok(stale.kind === 'end' && /stale record of writer epoch 3/.test(stale.why));
   const torn = Buffer.from(rec);
-  torn[60] = 0x81;
+  torn[RECORD_HEADER_BYTES] = 0x81;
   const tv = judgeRecordHeader(torn, at);
   assert.ok(tv.kind === 'record' && recordPayload(torn, tv.header) === null);
 });

@@ -29,7 +29,14 @@ async function given(...txns: FsEvent[][]): Promise<MemoryIndex> {
   for (const [i, events] of txns.entries()) await applyTransaction(index, tx(i + 1, events));
   return index;
 }
-const tx = (seq: number, events: FsEvent[]): Transaction => ({ seq, slot: 0, lsn: seq, commitMs: 0, events });
+const tx = (seq: number, events: FsEvent[]): Transaction => ({
+  seq,
+  slot: 0,
+  lsn: seq,
+  commitMs: 0,
+  events,
+  end: { lsn: seq + 1, block: 0, epoch: 1 },
+});
 const inode = async (index: MemoryIndex, ino: number) =>
   decodeInode((await index.get(inodeKey(ino)))!, 'test');
 const walk = (index: MemoryIndex, which: 'meta_seq' | 'data_seq') =>

@@ -1,0 +1,262 @@
+/*
+ * Runs: immutable sorted files of items in the meta region.
+ *
+ * A run is one contiguous extent: data units (sorted entries, about a block each; an entry too
+ * big for a block gets a unit of its own size), then an index unit (the first key and place of
+ * every data unit) and a bloom unit. Every unit is crc'd and carries the run's id as its seq,
+ * so a block from another run, another filesystem, or a torn write is EIO naming the block.
+ * The manifest holds each run's RunMeta; a reader loads the index and bloom once and then reads
+ * one data unit per lookup, through the unit cache.
+ */
+
+import { type BlockDevice, readBlocks, writeBlocks } from '../device/device.js';
+import { EIO } from '../errors.js';
+import { cborDecode, cborEncode } from '../format/cbor.js';
+import { BLOCK_SIZE, MAGIC } from '../format/layout.js';
+import { decodeEntries, encodeEntries, entryBytes, type RunEntry } from '../format/run-unit.js';
+import { claimedBlocks, openUnit, sealUnit, UNIT_HEADER_BYTES, unitBlocks } from '../format/unit.js';
+import type { Allocator, Extent } from './allocator.js';
+import { Bloom } from './bloom.js';
+import type { UnitCache } from './unit-cache.js';
+
+const UNIT_PAYLOAD_TARGET = BLOCK_SIZE - UNIT_HEADER_BYTES;
+const WRITE_CHUNK = 1024 * 1024;
+
+export interface RunMeta {
+  id: number;
+  start: number;
+  blocks: number;
+  indexBlock: number;
+  bloomBlock: number;
+  items: number;
+  minSeq: number;
+  maxSeq: number;
+}
+
+interface IndexEntry {
+  first: Buffer;
+  block: number;
+  blocks: number;
+}
+
+export interface RunTarget {
+  dev: BlockDevice;
+  fsid: Buffer;
+  alloc: Allocator;
+}
+
+/**
+ * Write sorted entries as a new run. `estimateBytes` bounds the entries' encoded size; the
+ * extent is allocated from it and what is left over is released. Synced before returning.
+ */
+export async function writeRun(
+  t: RunTarget,
+  id: number,
+  entries: Iterable<RunEntry> | AsyncIterable<RunEntry>,
+  estimateItems: number,
+  estimateBytes: number,
+): Promise<RunMeta> {
+  const dataBlocks = Math.ceil(estimateBytes / (UNIT_PAYLOAD_TARGET - 64)) + estimateItems / 8 + 2;
+  const bloomBytes = Bloom.sized(estimateItems).bits.length;
+  const reserve = Math.ceil(dataBlocks + unitBlocks(bloomBytes) + unitBlocks(estimateItems * 40 + 64) + 4);
+  const extent = t.alloc.alloc(reserve, `run ${id}`);
+  const w = new ExtentWriter(t, extent, id);
+  const index: IndexEntry[] = [];
+  const bloom = Bloom.sized(estimateItems);
+  let unit: RunEntry[] = [];
+  let unitBytes = 4;
+  let items = 0;
+  let minSeq = Number.MAX_SAFE_INTEGER;
+  let maxSeq = 0;
+  const flushUnit = async () => {
+    if (unit.length === 0) return;
+    const at = await w.put(MAGIC.runData, encodeEntries(unit));
+    index.push({ first: unit[0]!.key, block: at.block, blocks: at.blocks });
+    unit = [];
+    unitBytes = 4;
+  };
+  for await (const e of entries) {
+    const n = entryBytes(e.key, e.value);
+    if (unit.length > 0 && unitBytes + n > UNIT_PAYLOAD_TARGET) await flushUnit();
+    unit.push(e);
+    unitBytes += n;
+    bloom.add(e.key);
+    items += 1;
+    minSeq = Math.min(minSeq, e.seq);
+    maxSeq = Math.max(maxSeq, e.seq);
+  }
+  await flushUnit();
+  const indexAt = await w.put(MAGIC.runIndex, cborEncode(index.map((x) => [x.first, x.block, x.blocks])));
+  const bloomAt = await w.put(MAGIC.runBloom, bloom.bits);
+  await w.finish();
+  const used = w.usedBlocks;
+  if (used < extent.blocks) t.alloc.release({ start: extent.start + used, blocks: extent.blocks - used });
+  await t.dev.sync();
+  return {
+    id,
+    start: extent.start,
+    blocks: used,
+    indexBlock: indexAt.block,
+    bloomBlock: bloomAt.block,
+    items,
+    minSeq: items ? minSeq : 0,
+    maxSeq,
+  };
+}
+
+/** Sequential writer of units into an extent, in large writes. */
+class ExtentWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private next: number;
+  private flushedTo: number;
+
+  constructor(
+    private readonly t: RunTarget,
+    private readonly extent: Extent,
+    private readonly id: number,
+  ) {
+    this.next = extent.start;
+    this.flushedTo = extent.start;
+  }
+
+  get usedBlocks(): number {
+    return this.next - this.extent.start;
+  }
+
+  async put(magic: number, payload: Buffer): Promise<{ block: number; blocks: number }> {
+    const blocks = unitBlocks(payload.length);
+    if (this.next + blocks > this.extent.start + this.extent.blocks) {
+      throw EIO(`run ${this.id} outgrew its reserved ${this.extent.blocks} blocks`);
+    }
+    const block = this.next;
+    this.pending.push(sealUnit({ magic, fsid: this.t.fsid, seq: this.id, blkno: block }, payload));
+    this.pendingBytes += blocks * BLOCK_SIZE;
+    this.next += blocks;
+    if (this.pendingBytes >= WRITE_CHUNK) await this.finish();
+    return { block, blocks };
+  }
+
+  async finish(): Promise<void> {
+    if (this.pending.length === 0) return;
+    await writeBlocks(this.t.dev, this.flushedTo, Buffer.concat(this.pending));
+    this.flushedTo = this.next;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/** Read access to one run: index and bloom in memory, data units through the cache. */
+export class RunReader {
+  private constructor(
+    readonly meta: RunMeta,
+    private readonly dev: BlockDevice,
+    private readonly fsid: Buffer,
+    private readonly cache: UnitCache,
+    private readonly index: IndexEntry[],
+    private readonly bloom: Bloom,
+  ) {}
+
+  static async open(dev: BlockDevice, fsid: Buffer, meta: RunMeta, cache: UnitCache): Promise<RunReader> {
+    const what = (kind: string) => `run ${meta.id} ${kind}`;
+    const indexUnit = await readUnit(dev, fsid, meta.indexBlock, MAGIC.runIndex, meta.id, what('index'));
+    const raw = cborDecode(indexUnit);
+    if (!Array.isArray(raw)) throw EIO(`${what('index')} (block ${meta.indexBlock}) is malformed`);
+    const index = raw.map((x: unknown) => {
+      if (!Array.isArray(x) || !(x[0] instanceof Uint8Array)) throw EIO(`${what('index')} is malformed`);
+      return { first: Buffer.from(x[0]), block: Number(x[1]), blocks: Number(x[2]) };
+    });
+    const bloom = new Bloom(
+      Buffer.from(await readUnit(dev, fsid, meta.bloomBlock, MAGIC.runBloom, meta.id, what('bloom'))),
+    );
+    return new RunReader(meta, dev, fsid, cache, index, bloom);
+  }
+
+  /** The entry for `key` (a tombstone included), or undefined when the run does not hold it. */
+  async get(key: Buffer): Promise<RunEntry | undefined> {
+    if (!this.bloom.mayContain(key)) return undefined;
+    const u = this.unitFor(key);
+    if (u < 0) return undefined;
+    const entries = await this.unit(u);
+    const i = lowerBound(entries, key);
+    return entries[i]?.key.equals(key) ? entries[i] : undefined;
+  }
+
+  /** Entries with first <= key <= last, in order. */
+  async *range(first: Buffer, last: Buffer): AsyncGenerator<RunEntry> {
+    for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
+      if (Buffer.compare(this.index[u]!.first, last) > 0) return;
+      const entries = await this.unit(u);
+      for (let i = lowerBound(entries, first); i < entries.length; i++) {
+        if (Buffer.compare(entries[i]!.key, last) > 0) return;
+        yield entries[i]!;
+      }
+    }
+  }
+
+  /** Forget the run's cached units (its blocks are about to be reused). */
+  evict(): void {
+    for (const x of this.index) this.cache.drop(x.block);
+  }
+
+  /** Every block of the run, checked (for verification tools). */
+  async checkAll(): Promise<number> {
+    for (let u = 0; u < this.index.length; u++) {
+      this.cache.drop(this.index[u]!.block);
+      await this.unit(u);
+    }
+    return this.index.length;
+  }
+
+  private unitFor(key: Buffer): number {
+    let lo = 0;
+    let hi = this.index.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Buffer.compare(this.index[mid]!.first, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  private async unit(u: number): Promise<RunEntry[]> {
+    const x = this.index[u]!;
+    const cached = this.cache.get(x.block);
+    if (cached) return cached;
+    const what = `run ${this.meta.id} data unit`;
+    const payload = await readUnit(this.dev, this.fsid, x.block, MAGIC.runData, this.meta.id, what, x.blocks);
+    const entries = decodeEntries(payload, `${what} (block ${x.block})`);
+    this.cache.set(x.block, entries, payload.length + entries.length * 64);
+    return entries;
+  }
+}
+
+async function readUnit(
+  dev: BlockDevice,
+  fsid: Buffer,
+  blkno: number,
+  magic: number,
+  runId: number,
+  what: string,
+  blocks?: number,
+): Promise<Buffer> {
+  let buf = await readBlocks(dev, blkno, blocks ?? 1);
+  if (blocks === undefined) {
+    const n = claimedBlocks(buf);
+    if (n > 1 && n < 1 << 20) buf = await readBlocks(dev, blkno, n);
+  }
+  const { payload, seq } = openUnit(buf, { magic, fsid, blkno, what });
+  if (seq !== runId) throw EIO(`${what} (block ${blkno}) belongs to run ${seq}, not ${runId}`);
+  return payload;
+}
+
+function lowerBound(entries: RunEntry[], key: Buffer): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(entries[mid]!.key, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

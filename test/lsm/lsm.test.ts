@@ -1,0 +1,102 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { BlockDevice } from '../../src/device/device.js';
+import { MemoryDevice } from '../../src/device/memory-device.js';
+import { FsError } from '../../src/errors.js';
+import { LogWriter } from '../../src/events/log-writer.js';
+import { LocalSeqAuthority } from '../../src/events/seq-authority.js';
+import { ALL_KEYS, type Lsm } from '../../src/lsm/lsm.js';
+import { replayVolume } from '../../src/node/replay.js';
+import { Store } from '../../src/node/store.js';
+import { loadVolume, type Volume } from '../../src/volume/volume.js';
+import { NamespaceModel } from '../helpers/namespace-model.js';
+import { rng } from '../helpers/rng.js';
+import { MiB, makeVolume } from '../helpers/volume.js';
+
+async function lsmDump(lsm: Lsm): Promise<string[]> {
+  const out: string[] = [];
+  for await (const [k, v] of lsm.scan(ALL_KEYS)) out.push(`${k.toString('hex')} ${v.toString('hex')}`);
+  return out;
+}
+
+async function replayDump(vol: Volume): Promise<string[]> {
+  const { index } = await replayVolume(vol);
+  return [...index.scan(ALL_KEYS)].map(([k, v]) => `${k.toString('hex')} ${v.toString('hex')}`);
+}
+
+/** Run `steps` random operations through a writer and a store with a tiny memtable. */
+async function history(vol: Volume, seed: number, steps: number, memtableBytes = 64 * 1024) {
+  const r = rng(seed);
+  const store = await Store.open(vol, { memtableBytes });
+  const writer = await LogWriter.open(vol, 1, new LocalSeqAuthority(store.lastSeq), {
+    targetTxnBytes: 16000,
+  });
+  const applying: Promise<void>[] = [];
+  writer.committed$.subscribe((t) => applying.push(store.apply(t)));
+  const model = new NamespaceModel(r);
+  for (let i = 0; i < steps; i++) {
+    await writer.append(model.step());
+    if (r.next() < 0.1) await writer.commit();
+  }
+  await writer.commit();
+  await Promise.all(applying);
+  return { store, writer };
+}
+
+test('lsm - many flushes and compactions hold exactly what a full replay of the logs holds', async () => {
+  const vol = await makeVolume(new MemoryDevice(256 * MiB), { logBlocksPerSlot: 16384 });
+  const { store, writer } = await history(vol, 5, 6000);
+  await store.checkpoint([writer]);
+  await store.close();
+  const runs = store.lsm.manifest.runs;
+  assert.ok(store.lsm.manifest.generation > 10, `only ${store.lsm.manifest.generation} manifests`);
+  assert.ok(runs.length <= 12, `${runs.length} runs: compaction does not bound them`);
+  const expected = await replayDump(vol);
+  assert.equal(await lsmDump(store.lsm), expected);
+  const reopened = await Store.open(await loadVolume(vol.dev));
+  assert.is(reopened.replayed.transactions, 0, 'everything was checkpointed; nothing to replay');
+  assert.equal(await lsmDump(reopened.lsm), expected);
+});
+
+test('lsm - an open replays only the log tail after the checkpoint', async () => {
+  const vol = await makeVolume(new MemoryDevice(128 * MiB), { logBlocksPerSlot: 8192 });
+  const { store, writer } = await history(vol, 6, 1500);
+  await store.checkpoint();
+  const before = store.lastSeq;
+  for (let i = 0; i < 40; i++) {
+    const time = { sec: i, nsec: 0 };
+    await writer.append([
+      { type: 'InodeCreated', ino: 1_000_000 + i, mode: 0o100600, uid: 0, gid: 0, rdev: 0, time },
+    ]);
+    await writer.commit();
+  }
+  const reopened = await Store.open(await loadVolume(vol.dev));
+  assert.is(reopened.replayed.transactions, 40);
+  assert.ok(reopened.lastSeq > before);
+});
+
+test('lsm - a corrupted run block is EIO naming the block', async () => {
+  const vol = await makeVolume(new MemoryDevice(128 * MiB), { logBlocksPerSlot: 8192 });
+  const { store } = await history(vol, 7, 800, 1 << 30);
+  await store.checkpoint();
+  const run = store.lsm.manifest.runs[0]!;
+  const dev: BlockDevice = vol.dev;
+  const target = run.start + 1;
+  const block = await dev.read(target * 4096, 4096);
+  block[200]! ^= 0xff;
+  await dev.write(target * 4096, block);
+  const reopened = await Store.open(await loadVolume(dev));
+  try {
+    await lsmDump(reopened.lsm);
+    assert.unreachable('read a corrupt run');
+  } catch (err) {
+    assert.instance(err, FsError);
+    assert.is((err as FsError).code, 'EIO');
+    assert.match(
+      (err as Error).message,
+      new RegExp(`run ${run.id} data unit \\(block ${target}\\) bad crc32c`),
+    );
+  }
+});
+
+test.run();
