@@ -30,7 +30,7 @@ import {
   xattrKey,
   ZONE,
 } from '../format/key.js';
-import { all, DT_DIR, isReg, newInode, setAtime, setCtime, setMtime, transition } from './inode-record.js';
+import { add, all, DT_DIR, isReg, newInode, set, setAtime, setCtime, setMtime, transition } from './inode-record.js';
 import type { ItemMutation, ItemView, KeyRange, Needs } from './item.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -73,10 +73,7 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.created(newInode(e, seq));
       break;
     case 'InodeModeChanged':
-      c.meta(
-        e.ino,
-        all((d) => void (d.mode = e.mode), setCtime(e.ctime)),
-      );
+      c.meta(e.ino, all(set({ mode: e.mode }), setCtime(e.ctime)));
       break;
     case 'InodeOwnerChanged':
       c.meta(
@@ -94,14 +91,8 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.put(direntKey(e.dir, e.name), encodeItem('dirent', { ino: e.ino, dtype: e.dtype, pos: e.pos }));
       c.put(readdirKey(e.dir, e.pos), encodeItem('readdir', { ino: e.ino, dtype: e.dtype, name: e.name }));
       c.put(backrefKey(e.ino, e.dir, e.pos, e.name), EMPTY);
-      c.meta(
-        e.dir,
-        all(setMtime(e.time), setCtime(e.time), (d) => void (d.nlink += dir ? 1 : 0)),
-      );
-      c.meta(
-        e.ino,
-        all(setCtime(e.time), (d) => void (d.nlink += dir ? 0 : 1)),
-      );
+      c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', dir ? 1 : 0)));
+      c.meta(e.ino, all(setCtime(e.time), add('nlink', dir ? 0 : 1)));
       break;
     }
     case 'DirentRemoved': {
@@ -111,19 +102,13 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.del(direntKey(e.dir, e.name));
       c.del(readdirKey(e.dir, e.pos));
       c.del(backrefKey(e.ino, e.dir, e.pos, e.name));
-      c.meta(
-        e.dir,
-        all(setMtime(e.time), setCtime(e.time), (d) => void (d.nlink -= dir ? 1 : 0)),
-      );
-      c.meta(
-        e.ino,
-        all(setCtime(e.time), (d) => void (d.nlink -= dir ? 0 : 1)),
-      );
+      c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', dir ? -1 : 0)));
+      c.meta(e.ino, all(setCtime(e.time), add('nlink', dir ? 0 : -1)));
       break;
     }
     case 'SymlinkTargetSet':
       c.put(symlinkKey(e.ino), Buffer.from(e.target));
-      c.meta(e.ino, (d) => void (d.size = e.target.length));
+      c.meta(e.ino, set({ size: e.target.length }));
       break;
     case 'XattrSet':
       c.put(xattrKey(e.ino, e.name), Buffer.from(e.value));
@@ -135,12 +120,12 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       break;
     case 'ExtentMapped':
       c.put(extentKey(e.ino, e.logical), encodeItem('extent', { physical: e.physical, count: e.count }));
-      c.data(e.ino, (d) => void (d.onlineBlocks += e.count));
+      c.data(e.ino, add('onlineBlocks', e.count));
       break;
     case 'ExtentUnmapped':
       if (!view.get(extentKey(e.ino, e.logical))) throw EIO(`seq ${seq}: ExtentUnmapped of a missing extent`);
       c.del(extentKey(e.ino, e.logical));
-      c.data(e.ino, (d) => void (d.onlineBlocks -= e.count));
+      c.data(e.ino, add('onlineBlocks', -e.count));
       break;
     case 'DataWritten':
       c.data(

@@ -73,6 +73,18 @@ export const setAtime =
     d.atimeNsec = t.nsec;
   };
 
+export const set =
+  (fields: Partial<InodeRecord>): Recipe =>
+  (d) => {
+    Object.assign(d, fields);
+  };
+
+export const add =
+  (field: 'nlink' | 'onlineBlocks', n: number): Recipe =>
+  (d) => {
+    d[field] += n;
+  };
+
 /** Apply several recipes in order as one transition. */
 export const all =
   (...recipes: Recipe[]): Recipe =>

@@ -3,7 +3,12 @@ import * as assert from 'uvu/assert';
 import { FsError } from '../../src/errors.js';
 import { type BlockExpectation, blockProblem, checkBlock, sealBlock } from '../../src/format/block.js';
 import { BLOCK_SIZE, MAGIC } from '../../src/format/layout.js';
-import { RECORD_HEADER_BYTES, encodeRecord, judgeRecordHeader, recordPayload } from '../../src/format/record.js';
+import {
+  encodeRecord,
+  judgeRecordHeader,
+  RECORD_HEADER_BYTES,
+  recordPayload,
+} from '../../src/format/record.js';
 import { defineStruct } from '../../src/format/struct.js';
 
 const fsid = Buffer.from('0123456789abcdef', 'hex');
