@@ -30,7 +30,18 @@ import {
   xattrKey,
   ZONE,
 } from '../format/key.js';
-import { add, all, DT_DIR, isReg, newInode, set, setAtime, setCtime, setMtime, transition } from './inode-record.js';
+import {
+  add,
+  all,
+  DT_DIR,
+  isReg,
+  newInode,
+  set,
+  setAtime,
+  setCtime,
+  setMtime,
+  transition,
+} from './inode-record.js';
 import type { ItemMutation, ItemView, KeyRange, Needs } from './item.js';
 
 const EMPTY = Buffer.alloc(0);
