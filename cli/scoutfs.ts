@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { eventsCommand } from './events.js';
 import { mkfsCommand } from './mkfs.js';
 import { printCommand } from './print.js';
+import { replayCommand } from './replay.js';
 import { walkInodesCommand } from './walk-inodes.js';
 
 const program = new Command('scoutfs')
@@ -17,7 +18,13 @@ const program = new Command('scoutfs')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [mkfsCommand(), printCommand(), eventsCommand(), walkInodesCommand()]) {
+for (const command of [
+  mkfsCommand(),
+  printCommand(),
+  eventsCommand(),
+  walkInodesCommand(),
+  replayCommand(),
+]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

@@ -8,7 +8,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../src/errors.js';
-import { replayVolume } from '../src/node/replay.js';
+import { Store } from '../src/node/store.js';
 import { indexEntryOf, SEQ_INDEXES, type SeqIndexName, seqIndexRange } from '../src/projections/seq-index.js';
 import { openVolume } from '../src/volume/volume.js';
 import { parseUint } from './args.js';
@@ -39,9 +39,9 @@ export function walkInodesCommand(): Command {
           }
           const vol = await openVolume(f.device, { readOnly: true });
           try {
-            const { index: items } = await replayVolume(vol);
+            const store = await Store.open(vol);
             const out: string[] = f.json ? [] : ['#  major  minor  ino'];
-            for (const [key] of items.scan(seqIndexRange(index, first, last))) {
+            for await (const [key] of store.lsm.scan(seqIndexRange(index, first, last))) {
               const e = indexEntryOf(key);
               out.push(f.json ? JSON.stringify({ index, ...e }) : `${e.major}  ${e.minor}  ${e.ino}`);
             }

@@ -82,6 +82,11 @@ export class Lsm implements ItemIndex {
     return new Lsm(vol, manifest, readers, alloc, cache, o);
   }
 
+  /** The runs, newest first (for verification). */
+  get runReaders(): readonly RunReader[] {
+    return this.readers;
+  }
+
   get manifest(): Manifest {
     return this.manifestNow;
   }
