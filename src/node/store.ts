@@ -81,8 +81,12 @@ export class Store {
     }
   }
 
-  /** Make everything folded so far durable in the index, then trim `writers`' logs if due. */
+  /**
+   * Make everything applied so far (folds still queued included) durable in the index, then
+   * trim `writers`' logs if their history exceeds the retention budget.
+   */
   async checkpoint(writers: LogWriter[] = []): Promise<void> {
+    await this.applying;
     const at = this.positions.map((p) => ({ ...p }));
     await this.lsm.checkpoint(at, this.seq);
     for (const w of writers) {
