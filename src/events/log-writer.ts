@@ -18,7 +18,7 @@
 import { Subject } from 'rxjs';
 import { writeBlocks } from '../device/device.js';
 import { ENOSPC, FsError } from '../errors.js';
-import { encodeEvent, eventListHead } from '../format/event-codec.js';
+import { encodeEventRun, eventListHead } from '../format/event-codec.js';
 import { BLOCK_SIZE, MAX_RECORD_BYTES, RECORD_FLAG_WRAP, slotStart } from '../format/layout.js';
 import { encodeRecord, RECORD_HEADER_BYTES, recordBytes } from '../format/record.js';
 import type { Volume } from '../volume/volume.js';
@@ -123,8 +123,8 @@ export class LogWriter {
    */
   async append(events: readonly FsEvent[]): Promise<number> {
     this.checkUsable();
-    const parts = events.map(encodeEvent);
-    const bytes = parts.reduce((n, p) => n + p.length, 0);
+    const encoded = encodeEventRun(events);
+    const bytes = encoded.length;
     if (bytes > MAX_EVENTS_BYTES) {
       throw new FsError(
         'EFBIG',
@@ -140,7 +140,7 @@ export class LogWriter {
         continue;
       }
       txn.events.push(...events);
-      txn.parts.push(...parts);
+      txn.parts.push(encoded);
       txn.bytes += bytes;
       return txn.seq;
     }
@@ -278,6 +278,7 @@ export class LogWriter {
     const pos = { ...this.head };
     const startUsed = pos.usedBlocks;
     const commitMs = Date.now();
+    const fsid = this.vol.sb.fsid;
     for (const t of batch) {
       const payload = [eventListHead(t.events.length), ...t.parts];
       const blocks = recordBytes(payload.reduce((n, p) => n + p.length, 0)) / BLOCK_SIZE;
@@ -287,29 +288,21 @@ export class LogWriter {
           `log slot ${this.slot} is full (${pos.usedBlocks} of ${this.capacityBlocks} blocks in use)`,
         );
       }
-      if (wrapWaste > 0) {
-        const meta = {
-          fsid: this.vol.sb.fsid,
-          slot: this.slot,
-          lsn: pos.lsn,
-          block: pos.block,
-          seq: t.seq,
-          epoch: this.epoch,
-        };
-        if (pos.block < region)
-          put(pos.block, encodeRecord({ ...meta, count: 0, commitMs, flags: RECORD_FLAG_WRAP }, []));
-        pos.usedBlocks += wrapWaste;
-        pos.block = FIRST_RECORD_BLOCK;
-      }
-      const meta = {
-        fsid: this.vol.sb.fsid,
+      const at = () => ({
+        fsid,
         slot: this.slot,
         lsn: pos.lsn,
         block: pos.block,
         seq: t.seq,
         epoch: this.epoch,
-      };
-      put(pos.block, encodeRecord({ ...meta, count: t.events.length, commitMs }, payload));
+      });
+      if (wrapWaste > 0) {
+        if (pos.block < region)
+          put(pos.block, encodeRecord({ ...at(), count: 0, commitMs, flags: RECORD_FLAG_WRAP }, []));
+        pos.usedBlocks += wrapWaste;
+        pos.block = FIRST_RECORD_BLOCK;
+      }
+      put(pos.block, encodeRecord({ ...at(), count: t.events.length, commitMs }, payload));
       t.lsn = pos.lsn;
       t.commitMs = commitMs;
       pos.lsn += 1;

@@ -16,11 +16,13 @@ import { BLOCK_SIZE, MAGIC } from '../format/layout.js';
 import { decodeEntries, encodeEntries, entryBytes, type RunEntry } from '../format/run-unit.js';
 import { claimedBlocks, openUnit, sealUnit, UNIT_HEADER_BYTES, unitBlocks } from '../format/unit.js';
 import type { Allocator, Extent } from './allocator.js';
+import { lowerBound } from './bisect.js';
 import { Bloom } from './bloom.js';
 import type { UnitCache } from './unit-cache.js';
 
 const UNIT_PAYLOAD_TARGET = BLOCK_SIZE - UNIT_HEADER_BYTES;
 const WRITE_CHUNK = 1024 * 1024;
+const byKey = (e: RunEntry, key: Buffer) => Buffer.compare(e.key, key);
 
 export interface RunMeta {
   id: number;
@@ -178,7 +180,7 @@ export class RunReader {
     const u = this.unitFor(key);
     if (u < 0) return undefined;
     const entries = await this.unit(u);
-    const i = lowerBound(entries, key);
+    const i = lowerBound(entries, key, byKey);
     return entries[i]?.key.equals(key) ? entries[i] : undefined;
   }
 
@@ -187,7 +189,7 @@ export class RunReader {
     for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
       if (Buffer.compare(this.index[u]!.first, last) > 0) return;
       const entries = await this.unit(u);
-      for (let i = lowerBound(entries, first); i < entries.length; i++) {
+      for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
         if (Buffer.compare(entries[i]!.key, last) > 0) return;
         yield entries[i]!;
       }
@@ -208,15 +210,9 @@ export class RunReader {
     return this.index.length;
   }
 
+  /** The last data unit whose first key is <= key (-1 when key sorts before the run). */
   private unitFor(key: Buffer): number {
-    let lo = 0;
-    let hi = this.index.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (Buffer.compare(this.index[mid]!.first, key) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+    return lowerBound(this.index, key, (x, k) => (Buffer.compare(x.first, k) <= 0 ? -1 : 1)) - 1;
   }
 
   private async unit(u: number): Promise<RunEntry[]> {
@@ -248,15 +244,4 @@ async function readUnit(
   const { payload, seq } = openUnit(buf, { magic, fsid, blkno, what });
   if (seq !== runId) throw EIO(`${what} (block ${blkno}) belongs to run ${seq}, not ${runId}`);
   return payload;
-}
-
-function lowerBound(entries: RunEntry[], key: Buffer): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (Buffer.compare(entries[mid]!.key, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

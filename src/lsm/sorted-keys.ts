@@ -8,7 +8,11 @@
  * re-sorting on every scan would cost O(n log n).
  */
 
+import { lowerBound } from './bisect.js';
+
 const CHUNK = 512;
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const lastBelow = (chunk: string[], k: string) => byString(chunk[chunk.length - 1]!, k);
 
 export class SortedKeys {
   private chunks: string[][] = [];
@@ -28,7 +32,7 @@ export class SortedKeys {
     let ci = this.chunkFor(k);
     if (ci === this.chunks.length) ci -= 1;
     const chunk = this.chunks[ci]!;
-    const i = lowerBound(chunk, k);
+    const i = lowerBound(chunk, k, byString);
     if (chunk[i] === k) return false;
     chunk.splice(i, 0, k);
     this.count += 1;
@@ -40,7 +44,7 @@ export class SortedKeys {
   *from(first: string): Generator<string> {
     let ci = this.chunkFor(first);
     if (ci >= this.chunks.length) return;
-    let i = lowerBound(this.chunks[ci]!, first);
+    let i = lowerBound(this.chunks[ci]!, first, byString);
     for (; ci < this.chunks.length; ci++, i = 0) {
       const chunk = this.chunks[ci]!;
       for (; i < chunk.length; i++) yield chunk[i]!;
@@ -49,25 +53,6 @@ export class SortedKeys {
 
   /** Index of the first chunk whose last key is >= k (chunks.length if none). */
   private chunkFor(k: string): number {
-    let lo = 0;
-    let hi = this.chunks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.chunks[mid]!;
-      if (c[c.length - 1]! < k) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.chunks, k, lastBelow);
   }
-}
-
-function lowerBound(keys: string[], k: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < k) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -139,22 +139,8 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.data(e.ino, add('onlineBlocks', -e.count));
       break;
     case 'DataWritten':
-      c.data(
-        e.ino,
-        all(setMtime(e.time), setCtime(e.time), (d) => {
-          d.size = e.size;
-          d.dataVersion += 1;
-        }),
-      );
-      break;
     case 'FileTruncated':
-      c.data(
-        e.ino,
-        all(setMtime(e.time), setCtime(e.time), (d) => {
-          d.size = e.size;
-          d.dataVersion += 1;
-        }),
-      );
+      c.data(e.ino, all(setMtime(e.time), setCtime(e.time), set({ size: e.size }), add('dataVersion', 1)));
       break;
     case 'OrphanAdded':
       c.inode(e.ino);

@@ -80,7 +80,7 @@ export const set =
   };
 
 export const add =
-  (field: 'nlink' | 'onlineBlocks', n: number): Recipe =>
+  (field: 'nlink' | 'onlineBlocks' | 'dataVersion', n: number): Recipe =>
   (d) => {
     d[field] += n;
   };

@@ -2,7 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FsError } from '../../src/errors.js';
 import { cborEncode } from '../../src/format/cbor.js';
-import { decodeEvents, encodeEvent, encodeEvents, eventListHead } from '../../src/format/event-codec.js';
+import {
+  decodeEvents,
+  encodeEvent,
+  encodeEventRun,
+  encodeEvents,
+  eventListHead,
+} from '../../src/format/event-codec.js';
 import {
   type AnyEvent,
   EVENT_SCHEMA,
@@ -33,6 +39,11 @@ test('event codec - concatenated single events equal the list encoding', () => {
   const events = oneOfEach();
   const joined = Buffer.concat([eventListHead(events.length), ...events.map(encodeEvent)]);
   assert.ok(joined.equals(encodeEvents(events)));
+  for (const n of [1, 23, 24, 255, 256, 70000]) {
+    const some = Array.from({ length: n }, (_, i) => events[i % events.length]!);
+    const run = Buffer.concat([eventListHead(n), encodeEventRun(some)]);
+    assert.ok(run.equals(encodeEvents(some)), `run of ${n}`);
+  }
   const many = Array.from({ length: 70000 }, () => events[0]!);
   const big = Buffer.concat([eventListHead(many.length), ...many.map(encodeEvent)]);
   assert.is(decodeEvents(big, 'test').length, 70000);
