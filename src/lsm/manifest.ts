@@ -13,10 +13,11 @@
 
 import { readBlocks, writeBlocks } from '../device/device.js';
 import { EIO } from '../errors.js';
-import { BLOCK_HEADER_BYTES, blockProblem, sealBlock } from '../format/block.js';
+import { BLOCK_HEADER_BYTES, sealBlock } from '../format/block.js';
 import { cborDecode, cborEncode } from '../format/cbor.js';
 import { BLOCK_SIZE, INDEX_ROOT_BLOCKS, type IndexRoot, indexRoot, MAGIC } from '../format/layout.js';
 import { openUnit, sealUnit, unitBlocks } from '../format/unit.js';
+import { describeProblems, newest, type PairSpec, readPair, writePair } from '../volume/block-pair.js';
 import type { Volume } from '../volume/volume.js';
 import type { Allocator, Extent } from './allocator.js';
 import type { RunMeta } from './run.js';
@@ -106,55 +107,37 @@ export async function writeInitialManifest(vol: Volume, checkpoint: SlotCheckpoi
   );
   await writeBlocks(vol.dev, start, unit);
   const root = { generation: 1, manifestBlock: start, manifestBlocks: unit.length / BLOCK_SIZE };
-  for (const copy of [0, 1]) await writeBlocks(vol.dev, vol.sb.metaStart + copy, encodeRoot(vol, root, copy));
+  for (const copy of [0, 1])
+    await writeBlocks(vol.dev, vol.sb.metaStart + copy, encodeRoot(vol, root, vol.sb.metaStart + copy));
+}
+
+function rootSpec(vol: Volume): PairSpec<IndexRoot> {
+  return {
+    blocks: [vol.sb.metaStart, vol.sb.metaStart + 1],
+    magic: MAGIC.indexRoot,
+    fsid: vol.sb.fsid,
+    what: 'index root',
+    decode: (buf) => indexRoot.decode(buf, BLOCK_HEADER_BYTES),
+    generation: (r) => r.generation,
+  };
 }
 
 async function readIndexRoot(vol: Volume): Promise<IndexRoot> {
-  const both = await readBlocks(vol.dev, vol.sb.metaStart, 2);
-  const problems: string[] = [];
-  let best: IndexRoot | null = null;
-  for (const copy of [0, 1]) {
-    const buf = both.subarray(copy * BLOCK_SIZE, (copy + 1) * BLOCK_SIZE);
-    const blkno = vol.sb.metaStart + copy;
-    const what = `index root ${copy ? 'B' : 'A'}`;
-    const problem = blockProblem(buf, { magic: MAGIC.indexRoot, blkno, fsid: vol.sb.fsid, what });
-    if (problem) {
-      problems.push(`${what} (block ${blkno}) ${problem}`);
-      continue;
-    }
-    const r = indexRoot.decode(buf, BLOCK_HEADER_BYTES);
-    if (!best || r.generation > best.generation) best = r;
-  }
-  if (!best) throw EIO(`no usable index root: ${problems.join('; ')}`);
-  return best;
+  const spec = rootSpec(vol);
+  const copies = await readPair(vol.dev, spec);
+  const root = newest(spec, copies);
+  if (!root) throw EIO(`no usable index root: ${describeProblems(spec, copies)}`);
+  return root;
 }
 
 async function writeIndexRoot(vol: Volume, root: IndexRoot): Promise<void> {
-  const both = await readBlocks(vol.dev, vol.sb.metaStart, 2);
-  const gens = [0, 1].map((copy) => {
-    const buf = both.subarray(copy * BLOCK_SIZE, (copy + 1) * BLOCK_SIZE);
-    const problem = blockProblem(buf, {
-      magic: MAGIC.indexRoot,
-      blkno: vol.sb.metaStart + copy,
-      fsid: vol.sb.fsid,
-      what: '',
-    });
-    return problem ? -1 : indexRoot.decode(buf, BLOCK_HEADER_BYTES).generation;
-  });
-  const copy = gens[0]! <= gens[1]! ? 0 : 1;
-  await writeBlocks(vol.dev, vol.sb.metaStart + copy, encodeRoot(vol, root, copy));
-  await vol.dev.sync();
+  await writePair(vol.dev, rootSpec(vol), (_generation, blkno) => encodeRoot(vol, root, blkno));
 }
 
-function encodeRoot(vol: Volume, root: IndexRoot, copy: number): Buffer {
+function encodeRoot(vol: Volume, root: IndexRoot, blkno: number): Buffer {
   const buf = Buffer.alloc(BLOCK_SIZE);
   indexRoot.encode(root, buf, BLOCK_HEADER_BYTES);
-  return sealBlock(buf, {
-    magic: MAGIC.indexRoot,
-    fsid: vol.sb.fsid,
-    seq: root.generation,
-    blkno: vol.sb.metaStart + copy,
-  });
+  return sealBlock(buf, { magic: MAGIC.indexRoot, fsid: vol.sb.fsid, seq: root.generation, blkno });
 }
 
 function encodeManifest(m: Omit<Manifest, 'generation' | 'extent'>): Buffer {

@@ -8,9 +8,9 @@
  * different format definitions is refused with both hashes named.
  */
 
-import { type BlockDevice, readBlocks, writeBlocks } from '../device/device.js';
+import type { BlockDevice } from '../device/device.js';
 import { FsError } from '../errors.js';
-import { BLOCK_HEADER_BYTES, blockProblem, sealBlock } from '../format/block.js';
+import { BLOCK_HEADER_BYTES, sealBlock } from '../format/block.js';
 import { FORMAT_HASH, FORMAT_HASH_HEX } from '../format/format-hash.js';
 import {
   BLOCK_SIZE,
@@ -20,6 +20,7 @@ import {
   type Superblock,
   superblock,
 } from '../format/layout.js';
+import { type PairSpec, readPair, writePair } from './block-pair.js';
 
 export interface SuperblockCopy {
   which: 'A' | 'B';
@@ -28,18 +29,26 @@ export interface SuperblockCopy {
   problem: string | null;
 }
 
+const SPEC: PairSpec<Superblock> = {
+  blocks: SUPERBLOCK_BLOCKS,
+  magic: MAGIC.superblock,
+  what: 'superblock',
+  decode: (buf) => ({ ...superblock.decode(buf, BLOCK_HEADER_BYTES), fsid: blockHeader.decode(buf, 0).fsid }),
+  generation: (sb) => sb.generation,
+};
+
 /** Both copies, each decoded or with the reason it is unusable. */
 export async function readSuperblockCopies(dev: BlockDevice): Promise<SuperblockCopy[]> {
-  return Promise.all(
-    SUPERBLOCK_BLOCKS.map(async (blkno, i): Promise<SuperblockCopy> => {
-      const which = i === 0 ? 'A' : 'B';
-      if ((blkno + 1) * BLOCK_SIZE > dev.size)
-        return { which, blkno, superblock: null, problem: 'beyond the device' };
-      const buf = await readBlocks(dev, blkno);
-      const problem = blockProblem(buf, { magic: MAGIC.superblock, blkno, what: `superblock ${which}` });
-      return { which, blkno, superblock: problem ? null : decodeSuperblock(buf), problem };
-    }),
-  );
+  if ((SUPERBLOCK_BLOCKS[1] + 1) * BLOCK_SIZE > dev.size) {
+    return SUPERBLOCK_BLOCKS.map((blkno, i) => ({
+      which: i ? 'B' : 'A',
+      blkno,
+      superblock: null,
+      problem: 'beyond the device',
+    }));
+  }
+  const copies = await readPair(dev, SPEC);
+  return copies.map((c) => ({ which: c.which, blkno: c.blkno, superblock: c.value, problem: c.problem }));
 }
 
 /**
@@ -48,8 +57,11 @@ export async function readSuperblockCopies(dev: BlockDevice): Promise<Superblock
  */
 export async function readSuperblock(dev: BlockDevice): Promise<Superblock> {
   const copies = await readSuperblockCopies(dev);
-  const sound = copies.filter((c) => c.superblock).map((c) => c.superblock!);
-  if (sound.length === 0) {
+  const sb = copies.reduce<Superblock | null>(
+    (best, c) => (c.superblock && (!best || c.superblock.generation > best.generation) ? c.superblock : best),
+    null,
+  );
+  if (!sb) {
     if (copies.every((c) => c.problem?.startsWith('bad magic') || c.problem === 'beyond the device')) {
       throw new FsError(
         'EINVAL',
@@ -59,7 +71,6 @@ export async function readSuperblock(dev: BlockDevice): Promise<Superblock> {
     const why = copies.map((c) => `superblock ${c.which} (block ${c.blkno}): ${c.problem}`).join('; ');
     throw new FsError('EIO', `${dev.name}: no usable superblock: ${why}`);
   }
-  const sb = sound.reduce((a, b) => (b.generation > a.generation ? b : a));
   if (!sb.formatHash.equals(FORMAT_HASH)) {
     throw new FsError(
       'EINVAL',
@@ -86,22 +97,16 @@ export async function writeSuperblock(
   dev: BlockDevice,
   next: Omit<Superblock, 'generation'>,
 ): Promise<Superblock> {
-  const copies = await readSuperblockCopies(dev);
-  const gens = copies.map((c) => c.superblock?.generation ?? -1);
-  const target = gens[0]! <= gens[1]! ? 0 : 1;
-  const sb: Superblock = { ...next, generation: Math.max(...gens, 0) + 1 };
-  await writeBlocks(dev, SUPERBLOCK_BLOCKS[target], encodeSuperblock(sb, SUPERBLOCK_BLOCKS[target]));
-  await dev.sync();
-  return sb;
+  let written!: Superblock;
+  await writePair(dev, SPEC, (generation, blkno) => {
+    written = { ...next, generation };
+    return encodeSuperblock(written, blkno);
+  });
+  return written;
 }
 
 export function encodeSuperblock(sb: Superblock, blkno: number): Buffer {
   const buf = Buffer.alloc(BLOCK_SIZE);
   superblock.encode(sb, buf, BLOCK_HEADER_BYTES);
   return sealBlock(buf, { magic: MAGIC.superblock, fsid: sb.fsid, seq: sb.generation, blkno });
-}
-
-function decodeSuperblock(buf: Buffer): Superblock {
-  const h = blockHeader.decode(buf, 0);
-  return { ...superblock.decode(buf, BLOCK_HEADER_BYTES), fsid: h.fsid };
 }
