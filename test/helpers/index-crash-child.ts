@@ -2,7 +2,7 @@
  * The child process of the index crash test (test/lsm/crash.test.ts).
  *
  *   node --import tsx test/helpers/index-crash-child.ts, then one JSON line on stdin:
- *   {"path", "seed", "round", "checkpointEvery", "maxOps"}
+ *   {"path", "seed", "round", "checkpointEvery", "awaitCheckpoint", "maxOps"}
  *
  * The parent starts it ahead of time, so loading its modules overlaps the previous round, and
  * sends the line when the device is free. It opens the file-backed filesystem (with any faults
@@ -10,8 +10,9 @@
  * SIGKILL, as a power cut would), opens the index with a tiny memtable so flushes and
  * compactions run all the time, opens slot 1's log for writing, and feeds every committed
  * transaction into the index, as a mount does. Then it commits one to three operations at a
- * time, one commit after another, and takes a checkpoint every `checkpointEvery` commits in the
- * background, while the next commits go on, until it is killed.
+ * time, one commit after another, and takes a checkpoint every `checkpointEvery` commits, in the
+ * background while the next commits go on (or waiting for it, with `awaitCheckpoint`), until
+ * it is killed.
  *
  * The operations of a round (`roundOps`) are a deterministic function of the round, so the
  * parent can regenerate them: the first makes the round's own directory under the root, the
@@ -39,7 +40,13 @@ import type { BlockDevice } from '../../src/device/device.js';
 import type { FsEvent } from '../../src/events/event.js';
 import { LogWriter } from '../../src/events/log-writer.js';
 import { LocalSeqAuthority } from '../../src/events/seq-authority.js';
-import { blockHeader, INDEX_ROOT_BLOCKS, MAGIC, type Superblock } from '../../src/format/layout.js';
+import {
+  BLOCK_SIZE,
+  blockHeader,
+  INDEX_ROOT_BLOCKS,
+  MAGIC,
+  type Superblock,
+} from '../../src/format/layout.js';
 import type { Manifest } from '../../src/lsm/manifest.js';
 import { Store } from '../../src/node/store.js';
 import { openVolume } from '../../src/volume/volume.js';
@@ -52,10 +59,12 @@ export interface RoundSpec {
   /** Global round number: the round's directory and inode numbers derive from it. */
   round: number;
   checkpointEvery: number;
+  /** Wait for each checkpoint before the next commit (so most writes are the index's). */
+  awaitCheckpoint: boolean;
   maxOps: number;
 }
 
-export const MEMTABLE_BYTES = 16 * 1024;
+const MEMTABLE_BYTES = 16 * 1024;
 const ROOT_INO = 1;
 const INOS_PER_ROUND = 1_000_000;
 export const MARKER_XATTR = Buffer.from('user.op');
@@ -81,13 +90,22 @@ export function* roundOps(seed: number, round: number): Generator<FsEvent[]> {
   const time = { sec: 1_700_000_000, nsec: round };
   yield [
     { type: 'InodeCreated', ino: dir, mode: 0o040755, uid: 0, gid: 0, rdev: 0, time },
-    { type: 'DirentAdded', dir: ROOT_INO, name: Buffer.from(`round${round}`), ino: dir, dtype: 4, pos: round + 1, time },
+    {
+      type: 'DirentAdded',
+      dir: ROOT_INO,
+      name: Buffer.from(`round${round}`),
+      ino: dir,
+      dtype: 4,
+      pos: round + 1,
+      time,
+    },
     marker(0),
   ];
   for (let op = 1; ; op++) {
     const events = model.step().map((e): FsEvent => {
       if (e.type === 'InodesReserved') return e;
-      if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') return { ...e, dir: ino(e.dir), ino: ino(e.ino) };
+      if (e.type === 'DirentAdded' || e.type === 'DirentRemoved')
+        return { ...e, dir: ino(e.dir), ino: ino(e.ino) };
       return { ...e, ino: ino(e.ino) };
     });
     yield [...events, marker(op)];
@@ -98,9 +116,6 @@ export function* roundOps(seed: number, round: number): Generator<FsEvent[]> {
 export function compactionPending(m: Manifest): boolean {
   return m.runs.length >= 2 && m.runs[0]!.items >= m.runs[1]!.items;
 }
-
-// the test imports from here; only a run as a process commits
-if (process.argv[1] === import.meta.filename) await main();
 
 async function main(): Promise<void> {
   const spec = JSON.parse(await firstLine()) as RoundSpec;
@@ -134,14 +149,15 @@ async function main(): Promise<void> {
       const seq = await writer.commit();
       say(`acked ${op - 1} ${seq}`);
       if (commits % spec.checkpointEvery === 0 && !checkpointing) {
-        const n = ++checkpoints;
+        const id = ++checkpoints;
         checkpointing = true;
-        say(`ckpt-start ${n}`);
-        s.checkpoint().then(() => {
+        say(`ckpt-start ${id}`);
+        const done = s.checkpoint().then(() => {
           checkpointing = false;
           const m = s.lsm.manifest;
-          say(`ckpt-end ${n} ${m.generation} ${m.lastSeq}`);
+          say(`ckpt-end ${id} ${m.generation} ${m.lastSeq}`);
         }, fail);
+        if (spec.awaitCheckpoint) await done;
       }
     }
     if (!failed) say('done');
@@ -174,10 +190,10 @@ class TracingDevice implements BlockDevice {
   }
 
   write(offset: number, data: Buffer): Promise<void> {
-    const block = offset / 4096;
+    const block = offset / BLOCK_SIZE;
     const m = this.manifest();
     const phase = m && compactionPending(m) ? 'C' : 'F';
-    say(`w ${this.kind(block, data)} ${phase} ${block} ${data.length / 4096}`);
+    say(`w ${this.kind(block, data)} ${phase} ${block} ${data.length / BLOCK_SIZE}`);
     return this.inner.write(offset, data);
   }
 
@@ -215,3 +231,6 @@ function firstLine(): Promise<string> {
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+// the test imports from here; only a run as a process commits (last: the class above must exist)
+if (process.argv[1] === import.meta.filename) await main();

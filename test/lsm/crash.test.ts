@@ -7,8 +7,8 @@
  * commits are folded into a store whose memtable is tiny, so flushes and compactions run all
  * the time, and it asks for a checkpoint every few commits while committing goes on. It says
  * on stdout what it acknowledged, when each checkpoint starts and ends, and what every device
- * write is before it is issued. The parent ends it: with SIGKILL shortly after a checkpoint
- * starts or after a compaction starts writing, or with a write torn at a random byte (armed
+ * write is before it is issued. The parent ends it: with SIGKILL just after a flush or a
+ * compaction starts writing its run, or with a write torn at a random byte (armed
  * through SCOUTFS_TRIGGERS). Then it opens the volume itself and checks:
  *
  *   - the index opens, its runs pass their checks and its items keep their invariants
@@ -20,8 +20,9 @@
  *   - on some volumes, the real `scoutfs replay DEV --verify` says 'verify: clean'.
  *
  * A kill counts as during a compaction when the manifest it left has a compaction pending (the
- * flush before it finished, the compaction did not), and as during a flush when a checkpoint
- * was in progress and no compaction was pending. Rounds go on until each has been hit 30 times.
+ * flush before it switched the manifest, the compaction did not), and as during a flush when
+ * the flush had written its run (and maybe its manifest) but not yet the index root that
+ * switches to them. Rounds go on until each has been hit 30 times.
  * Logs are never trimmed, so the replay always has all history. Rounds are random from a
  * printed seed (INDEX_CRASH_SEED to repeat); children are started ahead of time.
  */
@@ -41,14 +42,21 @@ import { Store } from '../../src/node/store.js';
 import { checkIndex, compareItems } from '../../src/node/verify.js';
 import { openVolume } from '../../src/volume/volume.js';
 import { ROOT, scoutfs } from '../helpers/cli.js';
-import { compactionPending, MARKER_XATTR, type RoundSpec, roundDir, roundOps } from '../helpers/index-crash-child.js';
+import {
+  compactionPending,
+  MARKER_XATTR,
+  type RoundSpec,
+  roundDir,
+  roundOps,
+} from '../helpers/index-crash-child.js';
 import { type Rng, rng } from '../helpers/rng.js';
 import { MiB, scratchDir } from '../helpers/volume.js';
 
 const CHILD = join(import.meta.dirname, '..', 'helpers', 'index-crash-child.ts');
 const DEVICE_BYTES = 512 * MiB;
 const LOG_BLOCKS = 32768;
-const ROUNDS_PER_VOLUME = 8;
+const ROUNDS_PER_VOLUME = 5;
+const LANES = 2;
 /** Enough operations that no child runs out before it is ended. */
 const MAX_OPS = 1500;
 const KILLS_EACH = 30;
@@ -67,13 +75,14 @@ interface Volume {
 
 /** What a child said before it died. */
 interface Said {
-  ready: boolean;
   ackedOp: number;
   ackedSeq: number;
   acks: number;
   inCheckpoint: boolean;
   ended: { generation: number; lastSeq: number } | null;
   lastWrite: { kind: string; phase: string } | null;
+  /** Phase of a run or manifest written whose index root was not written yet, if any. */
+  unswitched: string | null;
   failed: string | null;
 }
 
@@ -98,95 +107,145 @@ test.after(async () => {
 
 test('index crash - SIGKILL during flush and compaction loses nothing acknowledged', async () => {
   const started = Date.now();
-  const r = rng(SEED + 1);
-  const tally = { rounds: 0, inFlush: 0, inCompaction: 0, elsewhere: 0, acked: 0, roundsWithAcks: 0 };
-  const done = () => tally.inFlush >= KILLS_EACH && tally.inCompaction >= KILLS_EACH;
-  const queue = new ChildQueue(() => undefined);
-  let vol = await freshVolume();
-  try {
-    while (!done() && tally.rounds < MAX_KILL_ROUNDS) {
+  const tally = {
+    rounds: 0,
+    inFlush: 0,
+    inCompaction: 0,
+    /** In a checkpoint, but before its flush wrote anything or after all was switched. */
+    inCheckpointOtherwise: 0,
+    elsewhere: 0,
+    acked: 0,
+    roundsWithAcks: 0,
+  };
+  /** The last write each child started before it died, as "KIND PHASE" (see the child). */
+  const lastWrites: Record<string, number> = {};
+  const more = () =>
+    (tally.inFlush < KILLS_EACH || tally.inCompaction < KILLS_EACH) && tally.rounds < MAX_KILL_ROUNDS;
+  await lanes(
+    SEED + 10,
+    () => undefined,
+    more,
+    async (lane, child) => {
       tally.rounds++;
-      const child = queue.take();
-      const spec = roundSpec(vol, r, 1 + r.int(4));
+      const r = lane.r;
+      const spec = roundSpec(lane, 1 + r.int(2), false);
       const name = `kill round ${spec.round} (seed ${spec.seed})`;
       child.go(spec);
       await child.waitFor((l) => l.startsWith('ready '), READY_TIMEOUT_MS, name);
-      // aim at whichever of the two has been hit less, sometimes anywhere
-      const aim = r.next() < 0.15 ? 'anywhere' : tally.inCompaction < tally.inFlush ? 'compaction' : 'flush';
-      if (aim === 'compaction') {
-        const n = 1 + r.int(3);
-        await child.waitFor((l) => l.startsWith('w run C '), EVENT_TIMEOUT_MS, name, n);
+      // aim just after a flush's or a compaction's run write, whichever has been hit less
+      const aim = r.next() < 0.1 ? null : tally.inCompaction < tally.inFlush ? 'C' : 'F';
+      if (aim) {
+        await child.waitFor((l) => l.startsWith(`w run ${aim} `), EVENT_TIMEOUT_MS, name, 1 + r.int(2));
         await sleep(r.int(4));
-      } else if (aim === 'flush') {
-        const n = 1 + r.int(4);
-        await child.waitFor((l) => l.startsWith('ckpt-start '), EVENT_TIMEOUT_MS, name, n);
-        await sleep(r.int(8));
       } else {
-        await sleep(20 + r.int(300));
+        await sleep(r.int(300));
       }
       await child.kill();
       const said = await ended(child, name);
-      const check = await checkVolume(vol, spec, said, name);
+      const check = await checkVolume(lane.vol, spec, said, name);
+      const last = said.lastWrite ? `${said.lastWrite.kind} ${said.lastWrite.phase}` : 'none';
+      lastWrites[last] = (lastWrites[last] ?? 0) + 1;
       if (check.compactionPending) tally.inCompaction++;
-      else if (said.inCheckpoint) tally.inFlush++;
+      else if (said.unswitched === 'F') tally.inFlush++;
+      else if (said.inCheckpoint) tally.inCheckpointOtherwise++;
       else tally.elsewhere++;
       tally.acked += said.acks;
       if (said.acks > 0) tally.roundsWithAcks++;
-      vol = await maybeRotate(vol);
-    }
-    await retire(vol, true);
-  } finally {
-    await queue.close();
-  }
+    },
+  );
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`SIGKILL: ${JSON.stringify(tally)} in ${secs}s`);
+  console.log(`SIGKILL: ${JSON.stringify({ ...tally, lastWrites })} in ${secs}s`);
   assert.ok(tally.inFlush >= KILLS_EACH, `only ${tally.inFlush} kills landed in a flush`);
   assert.ok(tally.inCompaction >= KILLS_EACH, `only ${tally.inCompaction} kills landed in a compaction`);
-  assert.ok(tally.roundsWithAcks >= tally.rounds / 2, `only ${tally.roundsWithAcks} rounds acknowledged anything`);
+  assert.ok(
+    tally.roundsWithAcks >= tally.rounds / 2,
+    `only ${tally.roundsWithAcks} rounds acknowledged anything`,
+  );
 });
 
 test('index crash - a torn run, manifest or index root write loses nothing acknowledged', async () => {
   const started = Date.now();
-  const r = rng(SEED + 2);
   const torn: Record<string, number> = {};
   const tally = { rounds: 0, tornInIndex: 0, acked: 0 };
-  const queue = new ChildQueue((q) => {
-    // small keeps tear a block header or a first unit; large ones land deep in a run write
-    const keep = q.next() < 0.4 ? q.int(4096) : q.int(256 * 1024);
-    return `device.write.torn:after=${1 + q.int(40)},keep=${keep}`;
-  }, rng(SEED + 3));
-  let vol = await freshVolume();
-  try {
-    while ((tally.tornInIndex < TORN_ROUNDS || tally.rounds < TORN_ROUNDS) && tally.rounds < MAX_TORN_ROUNDS) {
-      tally.rounds++;
-      const child = queue.take();
-      const spec = roundSpec(vol, r, 1);
-      const name = `torn round ${spec.round} (seed ${spec.seed}, ${child.triggers})`;
-      child.go(spec);
-      const died = await child.until(() => child.dead, EVENT_TIMEOUT_MS);
-      if (!died) await child.kill();
-      assert.ok(died, `${name}: the armed tear never ended the child\n${child.output()}`);
-      const said = await ended(child, name);
-      await checkVolume(vol, spec, said, name);
-      const kind = said.lastWrite?.kind ?? 'none';
-      torn[kind] = (torn[kind] ?? 0) + 1;
-      if (kind === 'run' || kind === 'manifest' || kind === 'root') tally.tornInIndex++;
-      tally.acked += said.acks;
-      vol = await maybeRotate(vol);
-    }
-    await retire(vol, true);
-  } finally {
-    await queue.close();
-  }
+  const more = () =>
+    (tally.tornInIndex < TORN_ROUNDS || tally.rounds < TORN_ROUNDS) && tally.rounds < MAX_TORN_ROUNDS;
+  const triggers = (r: Rng) => {
+    // small keeps tear a block header or a manifest; large ones land deep in a run write
+    const keep = r.next() < 0.4 ? r.int(4096) : r.int(256 * 1024);
+    return `device.write.torn:after=${2 + r.int(24)},keep=${keep}`;
+  };
+  await lanes(SEED + 20, triggers, more, async (lane, child) => {
+    tally.rounds++;
+    const spec = roundSpec(lane, 1, true);
+    const name = `torn round ${spec.round} (seed ${spec.seed}, ${child.triggers})`;
+    child.go(spec);
+    const died = await child.until(() => child.dead, EVENT_TIMEOUT_MS);
+    if (!died) await child.kill();
+    assert.ok(died, `${name}: the armed tear never ended the child\n${child.output()}`);
+    const said = await ended(child, name);
+    await checkVolume(lane.vol, spec, said, name);
+    const kind = said.lastWrite?.kind ?? 'none';
+    torn[kind] = (torn[kind] ?? 0) + 1;
+    if (kind === 'run' || kind === 'manifest' || kind === 'root') tally.tornInIndex++;
+    tally.acked += said.acks;
+  });
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`torn: ${JSON.stringify({ ...tally, torn })} in ${secs}s`);
+  console.log(`torn: ${JSON.stringify({ ...tally, torn, cliVerified })} in ${secs}s`);
   assert.ok(tally.tornInIndex >= TORN_ROUNDS, `only ${tally.tornInIndex} tears landed in index writes`);
   assert.ok(cliVerified >= 2, `scoutfs replay --verify ran on only ${cliVerified} volumes`);
 });
 
-function roundSpec(vol: Volume, r: Rng, checkpointEvery: number): RoundSpec {
-  vol.rounds++;
-  return { path: vol.path, seed: r.int(2 ** 31), round: nextRound++, checkpointEvery, maxOps: MAX_OPS };
+interface Lane {
+  r: Rng;
+  vol: Volume;
+}
+
+/**
+ * Run rounds on LANES volumes at once while `more()`: each lane has its own volume (replaced
+ * every few rounds), its own children started ahead, and its own rng from `seed`. A failure
+ * in one lane stops the others before it is reported.
+ */
+async function lanes(
+  seed: number,
+  triggers: (r: Rng) => string | undefined,
+  more: () => boolean,
+  round: (lane: Lane, child: Child) => Promise<void>,
+): Promise<void> {
+  let failed = false;
+  const results = await Promise.allSettled(
+    Array.from({ length: LANES }, async (_, i) => {
+      const lane: Lane = { r: rng(seed + i), vol: await freshVolume() };
+      const queue = new ChildQueue(triggers, rng(seed + 100 + i));
+      try {
+        while (!failed && more()) {
+          await round(lane, queue.take());
+          if (lane.vol.rounds >= ROUNDS_PER_VOLUME) {
+            await retire(lane.vol, volumesMade % 8 === 0);
+            lane.vol = await freshVolume();
+          }
+        }
+        if (!failed) await retire(lane.vol, true);
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        await queue.close();
+      }
+    }),
+  );
+  for (const x of results) if (x.status === 'rejected') throw x.reason;
+}
+
+function roundSpec(lane: Lane, checkpointEvery: number, awaitCheckpoint: boolean): RoundSpec {
+  lane.vol.rounds++;
+  return {
+    path: lane.vol.path,
+    seed: lane.r.int(2 ** 31),
+    round: nextRound++,
+    checkpointEvery,
+    awaitCheckpoint,
+    maxOps: MAX_OPS,
+  };
 }
 
 /** Wait for the child's death, check it was SIGKILL, and read what it said. */
@@ -200,19 +259,18 @@ async function ended(child: Child, name: string): Promise<Said> {
 
 function parse(lines: readonly string[]): Said {
   const said: Said = {
-    ready: false,
     ackedOp: -1,
     ackedSeq: 0,
     acks: 0,
     inCheckpoint: false,
     ended: null,
     lastWrite: null,
+    unswitched: null,
     failed: null,
   };
   for (const line of lines) {
     const [what, a, b, c] = line.split(' ');
-    if (what === 'ready') said.ready = true;
-    else if (what === 'acked') {
+    if (what === 'acked') {
       said.ackedOp = Number(a);
       said.ackedSeq = Number(b);
       said.acks++;
@@ -220,9 +278,13 @@ function parse(lines: readonly string[]): Said {
     else if (what === 'ckpt-end') {
       said.inCheckpoint = false;
       said.ended = { generation: Number(b), lastSeq: Number(c) };
-    } else if (what === 'w') said.lastWrite = { kind: a!, phase: b! };
-    else if (what === 'failed') said.failed = line;
-    else if (what !== 'done') assert.unreachable(`unexpected line from the child: ${line}`);
+    } else if (what === 'w') {
+      said.lastWrite = { kind: a!, phase: b! };
+      if (a === 'run' || a === 'manifest') said.unswitched = b!;
+      else if (a === 'root') said.unswitched = null;
+    } else if (what === 'failed') said.failed = line;
+    else if (what !== 'ready' && what !== 'done')
+      assert.unreachable(`unexpected line from the child: ${line}`);
   }
   return said;
 }
@@ -242,7 +304,11 @@ async function checkVolume(
     assert.equal(structure.problems, [], `${name}: index problems`);
     const replay = await replayVolume(vol);
     const cmp = await compareItems(store.lsm.scan(ALL_KEYS), replay.index.scan(ALL_KEYS));
-    assert.is(cmp.total, 0, `${name}: index differs from replay: ${JSON.stringify(cmp.differences, null, 1)}`);
+    assert.is(
+      cmp.total,
+      0,
+      `${name}: index differs from replay: ${JSON.stringify(cmp.differences, null, 1)}`,
+    );
     assert.is(store.lastSeq, replay.lastSeq, `${name}: index and replay end at different seqs`);
     assert.ok(
       said.ackedSeq <= store.lastSeq,
@@ -258,6 +324,12 @@ async function checkVolume(
     await checkRoundPrefix(store, spec, said, name);
     await store.close();
     return { compactionPending: compactionPending(m) };
+  } catch (err) {
+    if (err instanceof assert.Assertion) throw err;
+    const last = said.lastWrite ? `${said.lastWrite.kind} ${said.lastWrite.phase}` : 'none';
+    throw new Error(`${name}: after the crash (last write: ${last}): ${(err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     await vol.dev.close();
   }
@@ -290,7 +362,11 @@ async function checkRoundPrefix(store: Store, spec: RoundSpec, said: Said, name:
   }
   for (const [ino, alive] of inodes) {
     const found = (await store.lsm.get(inodeKey(ino))) !== null;
-    assert.is(found, alive, `${name}: inode ${ino} ${alive ? 'missing' : 'still there'} after operation ${last}`);
+    assert.is(
+      found,
+      alive,
+      `${name}: inode ${ino} ${alive ? 'missing' : 'still there'} after operation ${last}`,
+    );
   }
   for (const d of names.values()) {
     const found = (await store.lsm.get(direntKey(d.dir, d.name))) !== null;
@@ -313,12 +389,6 @@ async function freshVolume(): Promise<Volume> {
     await dev.close();
   }
   return { path, rounds: 0 };
-}
-
-async function maybeRotate(vol: Volume): Promise<Volume> {
-  if (vol.rounds < ROUNDS_PER_VOLUME) return vol;
-  await retire(vol, volumesMade % 2 === 0);
-  return freshVolume();
 }
 
 /** Done with a volume: check it with the real CLI when asked, then remove it. */
