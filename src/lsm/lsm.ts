@@ -107,11 +107,17 @@ export class Lsm implements ItemIndex {
     let e = this.active.get(key);
     for (let i = 0; !e && i < this.frozen.length; i++) e = this.frozen[i]!.get(key);
     if (e) return e.value;
-    for (const r of this.readers) {
-      const found = await r.get(key);
-      if (found) return found.value;
+    const readers = this.readers;
+    for (const r of readers) r.acquire();
+    try {
+      for (const r of readers) {
+        const found = await r.get(key);
+        if (found) return found.value;
+      }
+      return null;
+    } finally {
+      for (const r of readers) r.release();
     }
-    return null;
   }
 
   async keysIn(range: KeyRange): Promise<Buffer[]> {
@@ -170,7 +176,7 @@ export class Lsm implements ItemIndex {
         const entries = (function* () {
           for (const [key, e] of frozen.entries()) yield { key, seq: e.seq, value: e.value };
         })();
-        const meta = await writeRun(this.target(), nextRunId++, entries, frozen.size, frozen.approxBytes);
+        const meta = await writeRun(this.target(), nextRunId++, entries, frozen.size, frozen.payloadBytes);
         runs.unshift(meta);
         readers.unshift(await RunReader.open(this.vol.dev, this.vol.sb.fsid, meta, this.cache));
       }
@@ -223,8 +229,11 @@ export class Lsm implements ItemIndex {
     this.readers = readers;
     this.alloc.release(prev.extent);
     for (const r of dropped) {
-      r.evict();
-      this.alloc.release({ start: r.meta.start, blocks: r.meta.blocks });
+      // its blocks stay allocated until the last scan or lookup still reading it is done
+      void r.retired().then(() => {
+        r.evict();
+        this.alloc.release({ start: r.meta.start, blocks: r.meta.blocks });
+      });
     }
   }
 

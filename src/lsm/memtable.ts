@@ -10,6 +10,13 @@
 
 import { SortedKeys } from './sorted-keys.js';
 
+/**
+ * Heap bytes an entry costs beyond its key and value bytes (Map slot, key string, Entry and
+ * Buffer objects): measured at about 300 on Node 20 with 27-byte keys and 60-byte values, so
+ * the memtable budget is a budget of real memory, not of payload.
+ */
+const ENTRY_OVERHEAD = 300;
+
 export interface Entry {
   seq: number;
   /** null: a tombstone. */
@@ -20,14 +27,20 @@ export class Memtable {
   private readonly items = new Map<string, Entry>();
   private readonly order = new SortedKeys();
   private bytes = 0;
+  private payload = 0;
 
   get size(): number {
     return this.items.size;
   }
 
-  /** Approximate memory held by keys and values. */
+  /** Approximate heap memory the memtable holds. */
   get approxBytes(): number {
     return this.bytes;
+  }
+
+  /** Bytes of keys and values alone: what the entries take once written to a run. */
+  get payloadBytes(): number {
+    return this.payload;
   }
 
   put(key: Buffer, seq: number, value: Buffer | null): void {
@@ -35,7 +48,9 @@ export class Memtable {
     const prev = this.items.get(k);
     if (prev && prev.seq > seq) return;
     if (!prev) this.order.add(k);
-    this.bytes += (value?.length ?? 0) - (prev?.value?.length ?? 0) + (prev ? 0 : k.length + 48);
+    const grow = (value?.length ?? 0) - (prev?.value?.length ?? 0) + (prev ? 0 : k.length);
+    this.payload += grow;
+    this.bytes += grow + (prev ? 0 : ENTRY_OVERHEAD);
     this.items.set(k, { seq, value });
   }
 

@@ -14,25 +14,30 @@ export async function* mergeNewest(
   dropTombstones = false,
 ): AsyncGenerator<RunEntry> {
   const its = sources.map((s) => (Symbol.asyncIterator in s ? s[Symbol.asyncIterator]() : toAsync(s)));
-  const heads = await Promise.all(its.map(async (it) => (await it.next()).value as RunEntry | undefined));
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (!h) continue;
-      if (best < 0) best = i;
-      else {
-        const c = Buffer.compare(h.key, heads[best]!.key);
-        if (c < 0 || (c === 0 && h.seq > heads[best]!.seq)) best = i;
+  try {
+    const heads = await Promise.all(its.map(async (it) => (await it.next()).value as RunEntry | undefined));
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (!h) continue;
+        if (best < 0) best = i;
+        else {
+          const c = Buffer.compare(h.key, heads[best]!.key);
+          if (c < 0 || (c === 0 && h.seq > heads[best]!.seq)) best = i;
+        }
       }
+      if (best < 0) return;
+      const winner = heads[best]!;
+      for (let i = 0; i < heads.length; i++) {
+        while (heads[i]?.key.equals(winner.key))
+          heads[i] = (await its[i]!.next()).value as RunEntry | undefined;
+      }
+      if (!dropTombstones || winner.value) yield winner;
     }
-    if (best < 0) return;
-    const winner = heads[best]!;
-    for (let i = 0; i < heads.length; i++) {
-      while (heads[i]?.key.equals(winner.key))
-        heads[i] = (await its[i]!.next()).value as RunEntry | undefined;
-    }
-    if (!dropTombstones || winner.value) yield winner;
+  } finally {
+    // a consumer that stops early must still let every source finish (runs count their readers)
+    await Promise.all(its.map((it) => it.return?.()));
   }
 }
 

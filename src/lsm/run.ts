@@ -150,6 +150,9 @@ class ExtentWriter {
 
 /** Read access to one run: index and bloom in memory, data units through the cache. */
 export class RunReader {
+  private users = 0;
+  private readonly waiters: (() => void)[] = [];
+
   private constructor(
     readonly meta: RunMeta,
     private readonly dev: BlockDevice,
@@ -179,32 +182,62 @@ export class RunReader {
     if (!this.bloom.mayContain(key)) return undefined;
     const u = this.unitFor(key);
     if (u < 0) return undefined;
-    const entries = await this.unit(u);
-    const i = lowerBound(entries, key, byKey);
-    return entries[i]?.key.equals(key) ? entries[i] : undefined;
+    this.users += 1;
+    try {
+      const entries = await this.unit(u);
+      const i = lowerBound(entries, key, byKey);
+      return entries[i]?.key.equals(key) ? entries[i] : undefined;
+    } finally {
+      this.release();
+    }
   }
 
   /** Entries with first <= key <= last, in order. */
   async *range(first: Buffer, last: Buffer): AsyncGenerator<RunEntry> {
-    for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
-      if (Buffer.compare(this.index[u]!.first, last) > 0) return;
-      const entries = await this.unit(u);
-      for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
-        if (Buffer.compare(entries[i]!.key, last) > 0) return;
-        yield entries[i]!;
+    this.users += 1;
+    try {
+      for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
+        if (Buffer.compare(this.index[u]!.first, last) > 0) return;
+        const entries = await this.unit(u);
+        for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
+          if (Buffer.compare(entries[i]!.key, last) > 0) return;
+          yield entries[i]!;
+        }
       }
+    } finally {
+      this.release();
     }
+  }
+
+  /**
+   * Resolves once no lookup or scan is reading the run any more: a run dropped from the
+   * manifest keeps its blocks until then, so a scan that started before a compaction finishes
+   * on the blocks it started with.
+   */
+  retired(): Promise<void> {
+    if (this.users === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Hold the run's blocks for a read that spans several calls (see retired). */
+  acquire(): void {
+    this.users += 1;
+  }
+
+  release(): void {
+    this.users -= 1;
+    if (this.users === 0) for (const w of this.waiters.splice(0)) w();
   }
 
   /** Forget the run's cached units (its blocks are about to be reused). */
   evict(): void {
-    for (const x of this.index) this.cache.drop(x.block);
+    for (const x of this.index) this.cache.drop(this.meta.id, x.block);
   }
 
   /** Every block of the run, checked (for verification tools). */
   async checkAll(): Promise<number> {
     for (let u = 0; u < this.index.length; u++) {
-      this.cache.drop(this.index[u]!.block);
+      this.cache.drop(this.meta.id, this.index[u]!.block);
       await this.unit(u);
     }
     return this.index.length;
@@ -217,12 +250,12 @@ export class RunReader {
 
   private async unit(u: number): Promise<RunEntry[]> {
     const x = this.index[u]!;
-    const cached = this.cache.get(x.block);
+    const cached = this.cache.get(this.meta.id, x.block);
     if (cached) return cached;
     const what = `run ${this.meta.id} data unit`;
     const payload = await readUnit(this.dev, this.fsid, x.block, MAGIC.runData, this.meta.id, what, x.blocks);
     const entries = decodeEntries(payload, `${what} (block ${x.block})`);
-    this.cache.set(x.block, entries, payload.length + entries.length * 64);
+    this.cache.set(this.meta.id, x.block, entries, payload.length + entries.length * 64);
     return entries;
   }
 }

@@ -99,4 +99,49 @@ test('lsm - a corrupted run block is EIO naming the block', async () => {
   }
 });
 
+test('lsm - a scan that started before a compaction finishes on the runs it started with', async () => {
+  const vol = await makeVolume(new MemoryDevice(256 * MiB), { logBlocksPerSlot: 16384 });
+  const { store, writer } = await history(vol, 8, 300, 1 << 30);
+  await store.checkpoint();
+  const expected = await lsmDump(store.lsm);
+  const scan = store.lsm.scan(ALL_KEYS);
+  const seen: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const { value } = await scan.next();
+    seen.push(`${value![0].toString('hex')} ${value![1].toString('hex')}`);
+  }
+  // more history and checkpoints: the runs the scan reads get merged away and their blocks freed
+  const model = new NamespaceModel(rng(800));
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 600; i++) await writer.append(model.step().map((e) => shift(e)));
+    await writer.commit();
+    await store.checkpoint();
+  }
+  assert.ok(
+    store.lsm.manifest.runs.every((r) => r.id > 1),
+    'the runs the scan started on were merged away',
+  );
+  const freeWhileScanning = store.lsm.freeMetaBlocks;
+  for await (const [k, v] of { [Symbol.asyncIterator]: () => scan })
+    seen.push(`${k.toString('hex')} ${v.toString('hex')}`);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(
+    store.lsm.freeMetaBlocks > freeWhileScanning,
+    'the merged-away runs were freed while still being read',
+  );
+  assert.equal(seen, expected);
+  assert.equal(await lsmDump(store.lsm), await replayDump(vol));
+});
+
+/** Events of a second model moved to inode numbers and names the first model never uses. */
+function shift(e: import('../../src/events/event.js').FsEvent): import('../../src/events/event.js').FsEvent {
+  const o = { ...e } as Record<string, unknown>;
+  if (typeof o.ino === 'number' && o.ino !== 1) o.ino = (o.ino as number) + 1_000_000;
+  if (typeof o.dir === 'number' && o.dir !== 1) o.dir = (o.dir as number) + 1_000_000;
+  if (o.name instanceof Uint8Array && o.type !== 'XattrSet' && o.type !== 'XattrRemoved')
+    o.name = Buffer.concat([Buffer.from('z'), o.name]);
+  if (typeof o.pos === 'number') o.pos = (o.pos as number) + 1_000_000;
+  return o as unknown as import('../../src/events/event.js').FsEvent;
+}
+
 test.run();
