@@ -16,6 +16,7 @@
  */
 
 import { EIO } from '../errors.js';
+import { BLOCK_SIZE } from '../format/layout.js';
 import type { RunEntry } from '../format/run-unit.js';
 import type { ItemMutation, KeyRange } from '../projections/item.js';
 import type { ItemIndex } from '../projections/projector.js';
@@ -173,9 +174,9 @@ export class Lsm implements ItemIndex {
       const readers = [...this.readers];
       let nextRunId = prev.nextRunId;
       if (frozen.size > 0) {
-        const entries = (function* () {
+        const entries = function* () {
           for (const [key, e] of frozen.entries()) yield { key, seq: e.seq, value: e.value };
-        })();
+        };
         const meta = await writeRun(this.target(), nextRunId++, entries, frozen.size, frozen.payloadBytes);
         runs.unshift(meta);
         readers.unshift(await RunReader.open(this.vol.dev, this.vol.sb.fsid, meta, this.cache));
@@ -199,11 +200,13 @@ export class Lsm implements ItemIndex {
     const prev = this.manifestNow;
     const merging = this.readers.slice(0, j + 1);
     const bottom = j === runs.length - 1;
-    const bytes = merging.reduce((n, r) => n + r.meta.blocks * 4096, 0);
-    const merged = mergeNewest(
-      merging.map((r) => r.range(MIN_KEY, MAX_KEY)),
-      bottom,
-    );
+    // what the inputs hold bounds what the merge writes (it only drops entries)
+    const bytes = merging.reduce((n, r) => n + r.meta.blocks * BLOCK_SIZE, 0) * 0.8;
+    const merged = () =>
+      mergeNewest(
+        merging.map((r) => r.range(MIN_KEY, MAX_KEY)),
+        bottom,
+      );
     const meta = await writeRun(this.target(), prev.nextRunId, merged, items, bytes);
     const reader = await RunReader.open(this.vol.dev, this.vol.sb.fsid, meta, this.cache);
     await this.switchTo(

@@ -23,6 +23,10 @@ import type { UnitCache } from './unit-cache.js';
 const UNIT_PAYLOAD_TARGET = BLOCK_SIZE - UNIT_HEADER_BYTES;
 const WRITE_CHUNK = 1024 * 1024;
 const byKey = (e: RunEntry, key: Buffer) => Buffer.compare(e.key, key);
+/** Index bytes per data unit: its first key (keys are at most a few hundred bytes) and place. */
+const INDEX_BYTES_PER_UNIT = 300;
+/** Per-entry framing in a data unit: key length, seq, value length. */
+const ENTRY_FRAMING = 14;
 
 export interface RunMeta {
   id: number;
@@ -48,20 +52,60 @@ export interface RunTarget {
 }
 
 /**
- * Write sorted entries as a new run. `estimateBytes` bounds the entries' encoded size; the
- * extent is allocated from it and what is left over is released. Synced before returning.
+ * Write sorted entries as a new run; synced before returning. `payloadBytes` estimates the
+ * entries' keys and values. Units are cut before an entry that does not fit, so they are
+ * nearly full in practice but only half full at worst: the first attempt reserves for a
+ * realistic packing, and should the run outgrow it, the extent is released and the run written
+ * again with room for the worst case. What a run leaves of its reservation is released.
  */
 export async function writeRun(
   t: RunTarget,
   id: number,
+  source: () => Iterable<RunEntry> | AsyncIterable<RunEntry>,
+  estimateItems: number,
+  payloadBytes: number,
+): Promise<RunMeta> {
+  const packed = (payloadBytes + estimateItems * ENTRY_FRAMING) / UNIT_PAYLOAD_TARGET;
+  try {
+    return await writeRunInto(t, id, source(), estimateItems, Math.ceil(1.25 * packed) + 4);
+  } catch (err) {
+    if (!(err instanceof RunOverflow)) throw err;
+    return writeRunInto(t, id, source(), estimateItems, Math.ceil(2 * packed) + 4 + err.bigEntries);
+  }
+}
+
+class RunOverflow extends Error {
+  constructor(readonly bigEntries: number) {
+    super('run outgrew its reservation');
+  }
+}
+
+async function writeRunInto(
+  t: RunTarget,
+  id: number,
   entries: Iterable<RunEntry> | AsyncIterable<RunEntry>,
   estimateItems: number,
-  estimateBytes: number,
+  maxDataBlocks: number,
 ): Promise<RunMeta> {
-  const dataBlocks = Math.ceil(estimateBytes / (UNIT_PAYLOAD_TARGET - 64)) + estimateItems / 8 + 2;
   const bloomBytes = Bloom.sized(estimateItems).bits.length;
-  const reserve = Math.ceil(dataBlocks + unitBlocks(bloomBytes) + unitBlocks(estimateItems * 40 + 64) + 4);
+  const reserve =
+    maxDataBlocks + unitBlocks(bloomBytes) + unitBlocks(maxDataBlocks * INDEX_BYTES_PER_UNIT) + 4;
   const extent = t.alloc.alloc(reserve, `run ${id}`);
+  try {
+    return await fillRun(t, id, extent, entries, estimateItems);
+  } catch (err) {
+    t.alloc.release(extent);
+    throw err;
+  }
+}
+
+async function fillRun(
+  t: RunTarget,
+  id: number,
+  extent: Extent,
+  entries: Iterable<RunEntry> | AsyncIterable<RunEntry>,
+  estimateItems: number,
+): Promise<RunMeta> {
   const w = new ExtentWriter(t, extent, id);
   const index: IndexEntry[] = [];
   const bloom = Bloom.sized(estimateItems);
@@ -73,7 +117,10 @@ export async function writeRun(
   const flushUnit = async () => {
     if (unit.length === 0) return;
     const at = await w.put(MAGIC.runData, encodeEntries(unit));
-    index.push({ first: unit[0]!.key, block: at.block, blocks: at.blocks });
+    // a key of its own: a slice would keep the whole buffer it came from alive with the index
+    const first = Buffer.alloc(unit[0]!.key.length);
+    unit[0]!.key.copy(first);
+    index.push({ first, block: at.block, blocks: at.blocks });
     unit = [];
     unitBytes = 4;
   };
@@ -112,6 +159,7 @@ class ExtentWriter {
   private pendingBytes = 0;
   private next: number;
   private flushedTo: number;
+  private bigUnits = 0;
 
   constructor(
     private readonly t: RunTarget,
@@ -128,9 +176,8 @@ class ExtentWriter {
 
   async put(magic: number, payload: Buffer): Promise<{ block: number; blocks: number }> {
     const blocks = unitBlocks(payload.length);
-    if (this.next + blocks > this.extent.start + this.extent.blocks) {
-      throw EIO(`run ${this.id} outgrew its reserved ${this.extent.blocks} blocks`);
-    }
+    if (this.next + blocks > this.extent.start + this.extent.blocks) throw new RunOverflow(this.bigUnits + 1);
+    if (blocks > 1) this.bigUnits += 1;
     const block = this.next;
     this.pending.push(sealUnit({ magic, fsid: this.t.fsid, seq: this.id, blkno: block }, payload));
     this.pendingBytes += blocks * BLOCK_SIZE;
@@ -255,7 +302,7 @@ export class RunReader {
     const what = `run ${this.meta.id} data unit`;
     const payload = await readUnit(this.dev, this.fsid, x.block, MAGIC.runData, this.meta.id, what, x.blocks);
     const entries = decodeEntries(payload, `${what} (block ${x.block})`);
-    this.cache.set(this.meta.id, x.block, entries, payload.length + entries.length * 64);
+    this.cache.set(this.meta.id, x.block, entries, payload.length + entries.length * 300);
     return entries;
   }
 }

@@ -75,6 +75,8 @@ export class Store {
     this.positions[t.slot] = { ...t.end, seq: t.seq };
     this.seq = Math.max(this.seq, t.seq);
     if (this.lsm.needsCheckpoint) {
+      // a write stall: at most one memtable waits for its flush while the next one fills
+      await this.lsm.idle();
       this.checkpoint().catch((err: Error) => {
         this.failure ??= err;
       });

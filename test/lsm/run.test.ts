@@ -1,0 +1,51 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryDevice } from '../../src/device/memory-device.js';
+import type { RunEntry } from '../../src/format/run-unit.js';
+import { Allocator } from '../../src/lsm/allocator.js';
+import { RunReader, writeRun } from '../../src/lsm/run.js';
+import { UnitCache } from '../../src/lsm/unit-cache.js';
+import { MiB } from '../helpers/volume.js';
+
+const fsid = Buffer.alloc(8, 3);
+const entries = (n: number, valueBytes: number): RunEntry[] =>
+  Array.from({ length: n }, (_, i) => ({
+    key: Buffer.from(`key-${String(i).padStart(6, '0')}`),
+    seq: i + 1,
+    value: i % 7 === 3 ? null : Buffer.alloc(valueBytes, i & 0xff),
+  }));
+
+async function roundTrip(list: RunEntry[], payloadBytes: number) {
+  const dev = new MemoryDevice(64 * MiB);
+  const alloc = new Allocator(100, 16000, []);
+  const before = alloc.freeBlocks;
+  const meta = await writeRun({ dev, fsid, alloc }, 9, () => list, list.length, payloadBytes);
+  assert.is(alloc.freeBlocks, before - meta.blocks, 'only the blocks the run uses stay allocated');
+  const reader = await RunReader.open(dev, fsid, meta, new UnitCache(MiB));
+  const back: RunEntry[] = [];
+  for await (const e of reader.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))) back.push(e);
+  assert.equal(back, list);
+  for (const e of [list[0]!, list[list.length >> 1]!, list.at(-1)!]) assert.equal(await reader.get(e.key), e);
+  assert.is(await reader.get(Buffer.from('key-x')), undefined);
+  return meta;
+}
+
+test('run - small entries pack into about their size and read back in order', async () => {
+  const list = entries(5000, 40);
+  const payload = list.reduce((n, e) => n + e.key.length + (e.value?.length ?? 0), 0);
+  const meta = await roundTrip(list, payload);
+  assert.ok(meta.blocks < (payload * 1.3) / 4096 + 10, `${meta.blocks} blocks for ${payload} bytes`);
+});
+
+test('run - entries that pack badly outgrow the first reservation and are written again', async () => {
+  // each entry is just over half a unit, so every unit holds one and is half empty
+  const list = entries(300, 2100);
+  const payload = list.reduce((n, e) => n + e.key.length + (e.value?.length ?? 0), 0);
+  await roundTrip(list, payload);
+});
+
+test('run - an entry bigger than a block gets a unit of its own size', async () => {
+  await roundTrip(entries(20, 70000), 20 * 70010);
+});
+
+test.run();
