@@ -77,10 +77,18 @@ export class Store {
     if (this.lsm.needsCheckpoint) {
       // a write stall: at most one memtable waits for its flush while the next one fills
       await this.lsm.idle();
-      this.checkpoint().catch((err: Error) => {
+      this.freeze().catch((err: Error) => {
         this.failure ??= err;
       });
     }
+  }
+
+  /** Checkpoint exactly what is folded now (the memtable freezes before this returns). */
+  private freeze(): Promise<void> {
+    return this.lsm.checkpoint(
+      this.positions.map((p) => ({ ...p })),
+      this.seq,
+    );
   }
 
   /**
@@ -90,7 +98,7 @@ export class Store {
   async checkpoint(writers: LogWriter[] = []): Promise<void> {
     await this.applying;
     const at = this.positions.map((p) => ({ ...p }));
-    await this.lsm.checkpoint(at, this.seq);
+    await this.freeze();
     for (const w of writers) {
       if (w.usedBlocks > w.capacityBlocks * this.retention) await w.trim(at[w.slot]!);
     }
