@@ -30,6 +30,7 @@ import { LogCursor } from '../../src/events/log-cursor.js';
 import { LogWriter } from '../../src/events/log-writer.js';
 import { LocalSeqAuthority } from '../../src/events/seq-authority.js';
 import { openVolume, type Volume } from '../../src/volume/volume.js';
+import { firstLine } from './child-stdin.js';
 import { sampleEvent } from './volume.js';
 
 /** A digest of a list of events, independent of key order and of how Buffers decode. */
@@ -84,19 +85,6 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: Number(concurrencyArg) }, worker));
   // only a full log or a dead device stops the workers; stdin keeps the process alive until
   // the parent's SIGKILL
-}
-
-/** The first line on stdin; when stdin closes (the parent is gone) the process exits. */
-function firstLine(): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (d: string) => {
-      got += d;
-      if (got.includes('\n')) resolve(got.slice(0, got.indexOf('\n')));
-    });
-    process.stdin.on('end', () => process.exit(3));
-  });
 }
 
 /** Events per operation: 1 to 4, varying with the operation number. */

@@ -50,6 +50,7 @@ import {
 import type { Manifest } from '../../src/lsm/manifest.js';
 import { Store } from '../../src/node/store.js';
 import { openVolume } from '../../src/volume/volume.js';
+import { firstLine } from './child-stdin.js';
 import { NamespaceModel } from './namespace-model.js';
 import { rng } from './rng.js';
 
@@ -213,19 +214,6 @@ class TracingDevice implements BlockDevice {
     const magic = blockHeader.decode(data, 0).magic;
     return magic === MAGIC.manifest ? 'manifest' : 'run';
   }
-}
-
-/** The first line on stdin; when stdin closes (the parent is gone) the process exits. */
-function firstLine(): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (d: string) => {
-      got += d;
-      if (got.includes('\n')) resolve(got.slice(0, got.indexOf('\n')));
-    });
-    process.stdin.on('end', () => process.exit(3));
-  });
 }
 
 function say(line: string): void {
