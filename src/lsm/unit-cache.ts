@@ -44,8 +44,4 @@ export class UnitCache {
       this.bytes -= u.bytes;
     }
   }
-
-  get usedBytes(): number {
-    return this.bytes;
-  }
 }

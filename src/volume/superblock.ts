@@ -1,9 +1,9 @@
 /*
- * Reading and writing the superblock pair.
+ * Reading the superblock pair (mkfs writes both copies).
  *
- * The superblock is kept twice (blocks 1 and 2). An update writes the copy that is older (or
- * damaged) with the next generation and syncs, so a torn superblock write always leaves the
- * other copy whole. A reader takes the sound copy with the higher generation, and only then
+ * The superblock is kept twice (blocks 1 and 2) as a block pair (block-pair.ts), so a later
+ * update, by the cluster's server, can never leave no whole copy. A reader takes the sound copy
+ * with the higher generation, and only then
  * checks what the superblock says: the format version and the format hash, so a device made by
  * different format definitions is refused with both hashes named.
  */
@@ -20,7 +20,7 @@ import {
   type Superblock,
   superblock,
 } from '../format/layout.js';
-import { type PairSpec, readPair, writePair } from './block-pair.js';
+import { type PairSpec, readPair } from './block-pair.js';
 
 export interface SuperblockCopy {
   which: 'A' | 'B';
@@ -87,22 +87,6 @@ export async function readSuperblock(dev: BlockDevice): Promise<Superblock> {
     );
   }
   return sb;
-}
-
-/**
- * Write a new generation of the superblock over the copy that is older or damaged, and sync.
- * Returns the superblock as written.
- */
-export async function writeSuperblock(
-  dev: BlockDevice,
-  next: Omit<Superblock, 'generation'>,
-): Promise<Superblock> {
-  let written!: Superblock;
-  await writePair(dev, SPEC, (generation, blkno) => {
-    written = { ...next, generation };
-    return encodeSuperblock(written, blkno);
-  });
-  return written;
 }
 
 export function encodeSuperblock(sb: Superblock, blkno: number): Buffer {
