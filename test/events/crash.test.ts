@@ -23,7 +23,6 @@
  * overlaps the previous round. Rounds are random from a printed seed (CRASH_SEED to repeat).
  */
 
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -37,6 +36,7 @@ import { LocalSeqAuthority } from '../../src/events/seq-authority.js';
 import { mkfs } from '../../src/node/mkfs.js';
 import { openVolume } from '../../src/volume/volume.js';
 import { fingerprint, lastCommittedSeq } from '../helpers/crash-child.js';
+import { CrashProcess, killAllChildren } from '../helpers/crash-process.js';
 import { type Rng, rng } from '../helpers/rng.js';
 import { MiB, sampleEvent, scratchDir } from '../helpers/volume.js';
 
@@ -86,14 +86,13 @@ interface Tally {
 }
 
 const scratch = scratchDir('scoutfs-crash-');
-const live = new Set<Child>();
 let nextEventBase = 1_000_000;
 let filesystemsMade = 0;
 
 console.log(`log crash seed ${SEED} (repeat with CRASH_SEED=${SEED})`);
 
 test.after(async () => {
-  await Promise.all([...live].map((c) => c.kill()));
+  await killAllChildren();
   scratch.remove();
 });
 
@@ -157,7 +156,7 @@ async function crashRounds(testNo: number, kind: Kind, count: number): Promise<T
     }
     await appendAfterCrash(fs, tally);
   } finally {
-    await Promise.all([...live].map((c) => c.kill()));
+    await killAllChildren();
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`${kind}: ${JSON.stringify(tally)} in ${secs}s`);
@@ -365,75 +364,26 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/**
- * A crash-child process, started ahead of its round with its faults armed; it waits for `go`.
- * Its stdout is kept as lines; `until` waits for a condition on what it said or on its death.
- */
-class Child {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  dead = false;
-  stderr = '';
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private stdout = '';
-  private changed: () => void = () => {};
-
-  constructor(readonly triggers: string | undefined) {
-    const env = { ...process.env, SCOUTFS_TRIGGERS: triggers ?? '' };
-    this.proc = spawn(process.execPath, ['--import', 'tsx', CHILD], { env });
-    live.add(this);
-    this.proc.stdin.on('error', () => {});
-    this.proc.stdout.on('data', (d) => {
-      this.stdout += d;
-      this.changed();
-    });
-    this.proc.stderr.on('data', (d) => {
-      this.stderr += d;
-    });
-    this.exited = new Promise((resolve) => {
-      this.proc.on('close', (code, signal) => {
-        this.dead = true;
-        live.delete(this);
-        this.changed();
-        resolve({ code, signal });
-      });
-    });
+/** A crash-child process whose output must be whole lines (each one write(2) to a pipe). */
+class Child extends CrashProcess {
+  constructor(triggers: string | undefined) {
+    super(CHILD, triggers);
   }
 
   go(line: string): void {
-    this.proc.stdin.write(`${line}\n`);
+    this.send(line);
   }
 
-  /** Complete lines so far; a line is one write(2) to a pipe, so none is ever cut short. */
-  lines(): string[] {
-    const all = this.stdout.split('\n');
-    assert.is(all.pop(), '', `child output ends in a partial line: ${this.stdout.slice(-200)}`);
-    return all;
+  override lines(): string[] {
+    assert.ok(
+      this.stdout.endsWith('\n') || this.stdout === '',
+      `child output ends in a partial line: ${this.stdout.slice(-200)}`,
+    );
+    return super.lines();
   }
 
   said(what: string): boolean {
     return this.stdout.startsWith(`${what} `) || this.stdout.includes(`\n${what} `);
-  }
-
-  output(): string {
-    return `${this.stdout.slice(-2000)}\n${this.stderr}`;
-  }
-
-  async until(done: () => boolean, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!done() && Date.now() < deadline) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.changed = resolve;
-        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      });
-      clearTimeout(timer);
-    }
-    return done();
-  }
-
-  async kill(): Promise<void> {
-    if (!this.dead) this.proc.kill('SIGKILL');
-    await this.exited;
   }
 }
 test.run();

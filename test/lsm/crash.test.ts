@@ -27,7 +27,7 @@
  * printed seed (INDEX_CRASH_SEED to repeat); children are started ahead of time.
  */
 
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -42,6 +42,7 @@ import { Store } from '../../src/node/store.js';
 import { checkIndex, compareItems } from '../../src/node/verify.js';
 import { openVolume } from '../../src/volume/volume.js';
 import { ROOT, scoutfs } from '../helpers/cli.js';
+import { CrashProcess, killAllChildren } from '../helpers/crash-process.js';
 import {
   compactionPending,
   MARKER_XATTR,
@@ -87,7 +88,6 @@ interface Said {
 }
 
 const scratch = scratchDir('scoutfs-index-crash-');
-const live = new Set<Child>();
 let build: Promise<void> | null = null;
 let nextRound = 0;
 let volumesMade = 0;
@@ -101,7 +101,7 @@ test.before(() => {
 });
 
 test.after(async () => {
-  await Promise.all([...live].map((c) => c.kill()));
+  await killAllChildren();
   scratch.remove();
 });
 
@@ -252,7 +252,7 @@ function roundSpec(lane: Lane, checkpointEvery: number, awaitCheckpoint: boolean
 async function ended(child: Child, name: string): Promise<Said> {
   const exit = await child.exited;
   assert.is(exit.signal, 'SIGKILL', `${name}: child exited with ${exit.code}\n${child.output()}`);
-  const said = parse(child.lines);
+  const said = parse(child.lines());
   assert.is(said.failed, null, `${name}: child failed: ${said.failed}`);
   return said;
 }
@@ -448,71 +448,21 @@ class ChildQueue {
   }
 }
 
-/** An index-crash-child process; its stdout is kept as lines. */
-class Child {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly lines: string[] = [];
-  dead = false;
-  private stderr = '';
-  private partial = '';
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private changed: () => void = () => {};
-
-  constructor(readonly triggers: string | undefined) {
-    const env = { ...process.env, SCOUTFS_TRIGGERS: triggers ?? '' };
-    this.proc = spawn(process.execPath, ['--import', 'tsx', CHILD], { env });
-    live.add(this);
-    this.proc.stdin.on('error', () => {});
-    this.proc.stdout.setEncoding('utf8').on('data', (d: string) => {
-      const parts = (this.partial + d).split('\n');
-      this.partial = parts.pop()!;
-      this.lines.push(...parts);
-      this.changed();
-    });
-    this.proc.stderr.on('data', (d) => {
-      this.stderr += d;
-    });
-    this.exited = new Promise((resolve) => {
-      this.proc.on('close', (code, signal) => {
-        this.dead = true;
-        live.delete(this);
-        this.changed();
-        resolve({ code, signal });
-      });
-    });
+/** An index-crash-child process, told its round as a JSON line. */
+class Child extends CrashProcess {
+  constructor(triggers: string | undefined) {
+    super(CHILD, triggers);
   }
 
   go(spec: RoundSpec): void {
-    this.proc.stdin.write(`${JSON.stringify(spec)}\n`);
+    this.send(JSON.stringify(spec));
   }
 
   /** Wait until `count` lines satisfy `pred`; fails the test if the child dies or time runs out. */
   async waitFor(pred: (line: string) => boolean, ms: number, name: string, count = 1): Promise<void> {
-    const hit = () => this.lines.filter(pred).length >= count;
+    const hit = () => this.lines().filter(pred).length >= count;
     const ok = await this.until(() => hit() || this.dead, ms);
     assert.ok(ok && hit(), `${name}: the child never said what was awaited\n${this.output()}`);
-  }
-
-  async until(done: () => boolean, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!done() && Date.now() < deadline) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.changed = resolve;
-        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      });
-      clearTimeout(timer);
-    }
-    return done();
-  }
-
-  output(): string {
-    return `${this.lines.slice(-40).join('\n')}\n${this.stderr}`;
-  }
-
-  async kill(): Promise<void> {
-    if (!this.dead) this.proc.kill('SIGKILL');
-    await this.exited;
   }
 }
 
