@@ -6,10 +6,17 @@
  */
 
 import { Command, CommanderError } from 'commander';
+import { dfCommand } from './df.js';
 import { eventsCommand } from './events.js';
+import { inoPathCommand } from './ino-path.js';
 import { mkfsCommand } from './mkfs.js';
+import { mountCommand } from './mount.js';
 import { printCommand } from './print.js';
 import { replayCommand } from './replay.js';
+import { statCommand } from './stat.js';
+import { statfsCommand } from './statfs.js';
+import { syncCommand } from './sync.js';
+import { umountCommand } from './umount.js';
 import { walkInodesCommand } from './walk-inodes.js';
 
 const program = new Command('scoutfs')
@@ -20,10 +27,17 @@ const program = new Command('scoutfs')
 
 for (const command of [
   mkfsCommand(),
+  mountCommand(),
+  umountCommand(),
   printCommand(),
   eventsCommand(),
   walkInodesCommand(),
   replayCommand(),
+  statCommand(),
+  statfsCommand(),
+  dfCommand(),
+  inoPathCommand(),
+  syncCommand(),
 ]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }

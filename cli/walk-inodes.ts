@@ -7,6 +7,7 @@
  */
 
 import { Command, InvalidArgumentError } from 'commander';
+import { findMount, request } from '../src/control/control-client.js';
 import { UsageError } from '../src/errors.js';
 import { Store } from '../src/node/store.js';
 import { indexEntryOf, SEQ_INDEXES, type SeqIndexName, seqIndexRange } from '../src/projections/seq-index.js';
@@ -35,7 +36,13 @@ export function walkInodesCommand(): Command {
           if (!f.device && !path) throw new UsageError('give a mount path or --device DEVICE');
           if (first > last) throw new UsageError(`first seq ${first} is after last seq ${last}`);
           if (!f.device) {
-            throw new UsageError(`${path}: walking through a mount is not available yet; use --device`);
+            const rows: string[] = f.json ? [] : ['#  major  minor  ino'];
+            await request(await findMount(path!), { op: 'walk', index, first, last }, (entries) => {
+              for (const e of entries)
+                rows.push(f.json ? JSON.stringify({ index, ...e }) : `${e.major}  ${e.minor}  ${e.ino}`);
+            });
+            process.stdout.write(rows.length ? `${rows.join('\n')}\n` : '');
+            return;
           }
           const vol = await openVolume(f.device, { readOnly: true });
           try {

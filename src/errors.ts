@@ -10,6 +10,7 @@
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
+  E2BIG: 7,
   EIO: 5,
   EBADF: 9,
   EAGAIN: 11,
@@ -31,6 +32,7 @@ export const ERRNO = {
   ELOOP: 40,
   ENODATA: 61,
   EOVERFLOW: 75,
+  EOPNOTSUPP: 95,
   ESTALE: 116,
 } as const;
 

@@ -32,6 +32,11 @@ export interface LogWriterOptions {
   targetTxnBytes?: number;
   /** Commit an open transaction at the latest this long after it opened (0: only on demand). */
   commitDelayMs?: number;
+  /**
+   * Runs before each batch of records is written: file data that the batch's events map must
+   * be durable before the records that map it are written (the data barrier).
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 interface OpenTxn {
@@ -66,6 +71,7 @@ export class LogWriter {
   readonly epoch: number;
   private readonly targetBytes: number;
   private readonly commitDelayMs: number;
+  private readonly beforeWrite: (() => Promise<void>) | undefined;
 
   private constructor(
     private readonly vol: Volume,
@@ -81,6 +87,7 @@ export class LogWriter {
     this.tail = tail;
     this.targetBytes = Math.min(o.targetTxnBytes ?? 256 * 1024, MAX_EVENTS_BYTES);
     this.commitDelayMs = o.commitDelayMs ?? 0;
+    this.beforeWrite = o.beforeWrite;
   }
 
   /**
@@ -312,6 +319,7 @@ export class LogWriter {
       pos.seq = t.seq;
       pos.usedBlocks += blocks;
     }
+    await this.beforeWrite?.();
     for (const r of runs) await writeBlocks(this.vol.dev, base + r.block, Buffer.concat(r.bufs));
     await this.vol.dev.sync();
     // a trim may have freed space meanwhile: add what this batch used instead of overwriting

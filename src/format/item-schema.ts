@@ -36,6 +36,9 @@ export const ITEM_SCHEMA = {
   dirent: ['ino', 'dtype', 'pos'],
   readdir: ['ino', 'dtype', 'name'],
   extent: ['physical', 'count'],
+  alloc: ['ino', 'logical', 'count'],
+  reservation: ['next'],
+  count: ['count'],
 } as const;
 
 type Fields<K extends keyof typeof ITEM_SCHEMA> = (typeof ITEM_SCHEMA)[K][number];
@@ -43,6 +46,7 @@ export type InodeRecord = { [F in Fields<'inode'>]: number };
 export type DirentRecord = { [F in Fields<'dirent'>]: number };
 export type ReaddirRecord = { ino: number; dtype: number; name: Uint8Array };
 export type ExtentRecord = { [F in Fields<'extent'>]: number };
+export type AllocRecord = { [F in Fields<'alloc'>]: number };
 
 type RecordOf<K extends keyof typeof ITEM_SCHEMA> = Record<Fields<K>, unknown>;
 

@@ -9,13 +9,18 @@
  *   data_seq index   (zone, a = data_seq, b = ino)       walk-inodes data_seq
  *   fs items         (zone, a = ino, type, ...)          everything about one inode is adjacent
  *   orphans          (zone, a = ino)                     reclaimed at mount
+ *   volume           (zone, a = record)                  inode-number reservation, inode count
+ *   data allocation  (zone, a = first device block)      which inode owns each data extent;
+ *                                                        the free-space map is its complement
  *
  * Within fs items: the inode itself, directory entries by name (tail = name bytes), readdir
  * positions (b = pos), link backrefs (b = parent dir, c = pos, tail = name), xattrs (tail =
  * name), the symlink target, and data extents keyed by their first logical block.
  */
 
-export const ZONE = { metaSeq: 1, dataSeq: 2, fs: 3, orphan: 4 } as const;
+export const ZONE = { metaSeq: 1, dataSeq: 2, fs: 3, orphan: 4, volume: 5, alloc: 6 } as const;
+/** Records of the volume zone. */
+export const VOLUME_RECORD = { inodeReservation: 1, inodeCount: 2 } as const;
 export const FS_TYPE = {
   inode: 1,
   dirent: 2,
@@ -76,6 +81,9 @@ export const extentKey = (ino: number, logical: number) => encodeKey(ZONE.fs, in
 export const metaSeqKey = (seq: number, ino: number) => encodeKey(ZONE.metaSeq, seq, 0, ino);
 export const dataSeqKey = (seq: number, ino: number) => encodeKey(ZONE.dataSeq, seq, 0, ino);
 export const orphanKey = (ino: number) => encodeKey(ZONE.orphan, ino);
+export const inodeReservationKey = () => encodeKey(ZONE.volume, VOLUME_RECORD.inodeReservation);
+export const inodeCountKey = () => encodeKey(ZONE.volume, VOLUME_RECORD.inodeCount);
+export const allocKey = (physical: number) => encodeKey(ZONE.alloc, physical);
 
 function putU64(buf: Buffer, at: number, v: number): void {
   buf.writeUInt32BE(Math.floor(v / TWO_32), at);

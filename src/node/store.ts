@@ -10,7 +10,7 @@
  * to the checkpoint, so its space can be reused.
  */
 
-import type { Transaction } from '../events/event.js';
+import type { FsEvent, Transaction } from '../events/event.js';
 import { LogCursor } from '../events/log-cursor.js';
 import type { LogWriter } from '../events/log-writer.js';
 import { mergeLogs } from '../events/merge-logs.js';
@@ -69,6 +69,31 @@ export class Store {
     return done;
   }
 
+  /**
+   * Fold one operation's events at the moment they are appended to this node's open
+   * transaction `seq`, so the next operation reads them. The log position is not advanced:
+   * that waits for `committed`, so a checkpoint never claims to cover an uncommitted event.
+   * The owner checkpoints (after committing its writer) when `needsCheckpoint` says so.
+   */
+  foldLive(events: FsEvent[], seq: number): Promise<void> {
+    const done = this.applying.then(async () => {
+      if (this.failure) throw this.failure;
+      await applyTransaction(this.lsm, { seq, events });
+      this.seq = Math.max(this.seq, seq);
+    });
+    this.applying = done.catch(() => {});
+    return done;
+  }
+
+  /** A transaction folded live is durable: checkpoints may now cover it. */
+  committed(t: Transaction): void {
+    this.positions[t.slot] = { ...t.end, seq: t.seq };
+  }
+
+  get needsCheckpoint(): boolean {
+    return this.lsm.needsCheckpoint;
+  }
+
   private async fold(t: Transaction): Promise<void> {
     if (this.failure) throw this.failure;
     await applyTransaction(this.lsm, t);
@@ -102,6 +127,21 @@ export class Store {
     for (const w of writers) {
       if (w.usedBlocks > w.capacityBlocks * this.retention) await w.trim(at[w.slot]!);
     }
+  }
+
+  /**
+   * Checkpoint what is folded now, for an owner that folds live: call it with no mutation in
+   * flight and every folded event committed. The memtable freezes before this returns; the
+   * promise resolves once the run is durable and the logs are trimmed.
+   */
+  checkpointCommitted(writers: LogWriter[]): Promise<void> {
+    const at = this.positions.map((p) => ({ ...p }));
+    const flushed = this.freeze();
+    return flushed.then(async () => {
+      for (const w of writers) {
+        if (w.usedBlocks > w.capacityBlocks * this.retention) await w.trim(at[w.slot]!);
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -14,15 +14,18 @@
 
 import { EIO } from '../errors.js';
 import type { FsEvent } from '../events/event.js';
-import { decodeInode, encodeInode, encodeItem, type InodeRecord } from '../format/item-schema.js';
+import { decodeInode, decodeItem, encodeInode, encodeItem, type InodeRecord } from '../format/item-schema.js';
 import {
+  allocKey,
   backrefKey,
   dataSeqKey,
   direntKey,
   encodeKey,
   extentKey,
   FS_TYPE,
+  inodeCountKey,
   inodeKey,
+  inodeReservationKey,
   metaSeqKey,
   orphanKey,
   readdirKey,
@@ -64,9 +67,11 @@ export function needs(e: FsEvent): Needs {
       return { keys: [inodeKey(e.dir), inodeKey(e.ino), direntKey(e.dir, e.name)], ranges: [] };
     case 'ExtentUnmapped':
       return { keys: [inodeKey(e.ino), extentKey(e.ino, e.logical)], ranges: [] };
+    case 'InodeCreated':
+      return { keys: [inodeKey(e.ino), inodeCountKey()], ranges: [] };
     case 'InodeDeleted':
       return {
-        keys: [inodeKey(e.ino), symlinkKey(e.ino), orphanKey(e.ino)],
+        keys: [inodeKey(e.ino), symlinkKey(e.ino), orphanKey(e.ino), inodeCountKey()],
         ranges: [inodeTypeRange(e.ino, FS_TYPE.xattr), inodeTypeRange(e.ino, FS_TYPE.extent)],
       };
     default:
@@ -78,10 +83,12 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
   const c = new Changes(seq, view);
   switch (e.type) {
     case 'InodesReserved':
+      c.put(inodeReservationKey(), encodeItem('reservation', { next: e.first + e.count }));
       break;
     case 'InodeCreated':
       if (view.get(inodeKey(e.ino))) throw EIO(`seq ${seq}: InodeCreated for existing inode ${e.ino}`);
       c.created(newInode(e, seq));
+      c.count(1);
       break;
     case 'InodeModeChanged':
       c.meta(e.ino, all(set({ mode: e.mode }), setCtime(e.ctime)));
@@ -131,11 +138,13 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       break;
     case 'ExtentMapped':
       c.put(extentKey(e.ino, e.logical), encodeItem('extent', { physical: e.physical, count: e.count }));
+      c.put(allocKey(e.physical), encodeItem('alloc', { ino: e.ino, logical: e.logical, count: e.count }));
       c.data(e.ino, add('onlineBlocks', e.count));
       break;
     case 'ExtentUnmapped':
       if (!view.get(extentKey(e.ino, e.logical))) throw EIO(`seq ${seq}: ExtentUnmapped of a missing extent`);
       c.del(extentKey(e.ino, e.logical));
+      c.del(allocKey(e.physical));
       c.data(e.ino, add('onlineBlocks', -e.count));
       break;
     case 'DataWritten':
@@ -149,12 +158,13 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
     case 'InodeDeleted': {
       const rec = c.inode(e.ino);
       c.del(inodeKey(e.ino));
+      c.count(-1);
       c.del(metaSeqKey(rec.metaSeq, e.ino));
       if (isReg(rec.mode)) c.del(dataSeqKey(rec.dataSeq, e.ino));
       for (const key of [symlinkKey(e.ino), orphanKey(e.ino)]) if (view.get(key)) c.del(key);
-      for (const type of [FS_TYPE.xattr, FS_TYPE.extent]) {
-        for (const key of view.keysIn(inodeTypeRange(e.ino, type))) c.del(key);
-      }
+      if (view.keysIn(inodeTypeRange(e.ino, FS_TYPE.extent)).length > 0)
+        throw EIO(`seq ${seq}: InodeDeleted of inode ${e.ino} that still maps extents`);
+      for (const key of view.keysIn(inodeTypeRange(e.ino, FS_TYPE.xattr))) c.del(key);
       break;
     }
   }
@@ -184,6 +194,14 @@ class Changes {
     const bytes = this.view.get(inodeKey(ino));
     if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
     return decodeInode(bytes, `inode ${ino}`);
+  }
+
+  /** Move the volume's inode count. */
+  count(delta: number): void {
+    const bytes = this.view.get(inodeCountKey());
+    const now = bytes ? (decodeItem('count', bytes, 'inode count').count as number) : 0;
+    if (now + delta < 0) throw EIO(`seq ${this.seq}: inode count would go below zero`);
+    this.put(inodeCountKey(), encodeItem('count', { count: now + delta }));
   }
 
   created(rec: InodeRecord): void {

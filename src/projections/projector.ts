@@ -20,7 +20,10 @@ export interface ItemIndex {
   apply(mutations: ItemMutation[], seq: number): void;
 }
 
-export async function applyTransaction(index: ItemIndex, txn: Transaction): Promise<void> {
+export async function applyTransaction(
+  index: ItemIndex,
+  txn: Pick<Transaction, 'seq' | 'events'>,
+): Promise<void> {
   for (const e of txn.events) {
     const n = needs(e);
     const values = new Map<string, Buffer | null>();

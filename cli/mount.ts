@@ -1,0 +1,158 @@
+/*
+ * scoutfs mount DEVICE DIR [-o options] [-f]
+ *
+ * In the foreground (-f) this process is the mount: it brings up the node, the FUSE mount and
+ * the control socket, records itself in the registry, and serves until SIGTERM/SIGINT, an
+ * `scoutfs umount`, or an unmount by someone else (umount, fusermount -u), then commits,
+ * checkpoints and exits. Without -f it starts that process detached, waits until the mount is
+ * ready (or failed, with its error) and returns.
+ */
+
+import { spawn } from 'node:child_process';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { ControlServer } from '../src/control/control-server.js';
+import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../src/control/registry.js';
+import { FsError, UsageError } from '../src/errors.js';
+import { FuseMount } from '../src/fuse/fuse-mount.js';
+import { Node } from '../src/node/node.js';
+import { parseMountOptions } from './mount-options.js';
+import { run } from './run.js';
+
+interface MountFlags {
+  o: string[];
+  foreground?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function mountCommand(): Command {
+  return new Command('mount')
+    .description('mount a scoutfs volume through FUSE (in the background unless -f)')
+    .argument('<device>', 'the shared block device or file')
+    .argument('<dir>', 'the mount point')
+    .option('-o <options>', 'mount options, comma separated (see the README)', collect, [])
+    .option('-f, --foreground', 'serve in this process until unmounted')
+    .action(
+      run('mount', async (device: string, dir: string, f: MountFlags) => {
+        const o = parseMountOptions(f.o);
+        await checkTarget(device, dir);
+        const id = await entryId(device, o.slot);
+        const busy = await liveEntry(id);
+        if (busy) {
+          throw new FsError(
+            'EBUSY',
+            `${device} slot ${o.slot} is already mounted at ${busy.mountpoint} by process ${busy.pid}`,
+          );
+        }
+        if (f.foreground) await serve(device, await realpath(dir), o, id);
+        else await background(device, dir, f.o, id);
+      }),
+    );
+}
+
+async function checkTarget(device: string, dir: string): Promise<void> {
+  const d = await stat(device).catch(() => null);
+  if (!d) throw new UsageError(`${device}: no such device or file`);
+  const m = await stat(dir).catch(() => null);
+  if (!m?.isDirectory()) throw new UsageError(`${dir}: mount point is not a directory`);
+}
+
+async function serve(
+  device: string,
+  mountpoint: string,
+  o: ReturnType<typeof parseMountOptions>,
+  id: string,
+) {
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const paths = pathsFor(id);
+  const node = await Node.open(device, { slot: o.slot });
+  let fuse: FuseMount | null = null;
+  let control: ControlServer | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string, unmountFuse: boolean) => {
+    stopping ??= (async () => {
+      log(`unmounting ${mountpoint}: ${why}`);
+      clearInterval(watch);
+      if (unmountFuse && fuse) await fuse.unmount().catch((err: Error) => log(`fusermount: ${err.message}`));
+      await control?.close();
+      let code = 0;
+      await node.close().catch((err: Error) => {
+        log(`close failed: ${err.message}`);
+        code = 1;
+      });
+      await unregister(id);
+      log(`unmounted ${mountpoint}`);
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  let watch: NodeJS.Timeout | undefined;
+  try {
+    if (node.orphansReclaimed) log(`reclaimed ${node.orphansReclaimed} orphan inodes`);
+    const multi = node.vol.sb.logSlots > 1;
+    fuse = await FuseMount.mount(
+      node.fs,
+      mountpoint,
+      {
+        device: await realpath(device),
+        allowOther: o.allowOther,
+        defaultPermissions: o.defaultPermissions,
+        entryTimeout: o.entryTimeout ?? (multi ? 0 : 1),
+        attrTimeout: o.attrTimeout ?? (multi ? 0 : 1),
+      },
+      log,
+    );
+    control = await ControlServer.listen(paths.socket, node, () => void stop('scoutfs umount', true));
+    await register(id, {
+      pid: process.pid,
+      device,
+      slot: o.slot,
+      mountpoint,
+      socket: paths.socket,
+      log: paths.log,
+    });
+  } catch (err) {
+    if (fuse) await fuse.unmount().catch(() => {});
+    await node.close().catch(() => {});
+    throw err;
+  }
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void stop(sig, true));
+  watch = setInterval(() => {
+    void stillMounted(mountpoint).then((yes) => {
+      if (!yes) void stop('unmounted from outside', false);
+    });
+  }, 500);
+  log(
+    `mounted ${device} (slot ${o.slot}${o.serverAddress ? `, server_address ${o.serverAddress}` : ''}) at ${mountpoint}`,
+  );
+  process.send?.({ ready: true });
+  process.disconnect?.();
+}
+
+async function stillMounted(mountpoint: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((l) => l.split(' ')[4] === mountpoint && l.includes(' fuse.scoutfs '));
+}
+
+async function background(device: string, dir: string, opts: string[], id: string): Promise<void> {
+  const { log } = pathsFor(id);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(runDir(), { recursive: true });
+  const out = await open(log, 'a');
+  const script = fileURLToPath(new URL('./scoutfs.js', import.meta.url));
+  const args = [script, 'mount', '-f', ...opts.flatMap((x) => ['-o', x]), device, dir];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out.fd, out.fd, 'ipc'] });
+  await out.close();
+  const outcome = await new Promise<{ ready?: boolean; code?: number | null }>((resolve) => {
+    child.once('message', (m) => resolve(m as { ready: boolean }));
+    child.once('exit', (code) => resolve({ code }));
+  });
+  if (!outcome.ready) {
+    const tail = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('\n');
+    throw new FsError('EIO', `mount failed (exit ${outcome.code}); from ${log}:\n${tail}`);
+  }
+  child.disconnect?.();
+  child.unref();
+}

@@ -1,0 +1,831 @@
+/*
+ * The filesystem: POSIX operations as decisions over the items, recorded as events.
+ *
+ * Every mutation runs the same way (see `mutate`): under the exclusive item lock it reads what
+ * it needs, decides (an FsError with the POSIX code, or events), appends the events to this
+ * node's open transaction and folds them into the index with that transaction's seq, so the
+ * next operation reads the change. Durability is the log's: a commit (fsync, the commit timer,
+ * `sync`) makes every appended event durable at once. Reads share the lock and go to the index.
+ *
+ * Inode numbers come from reservations recorded as InodesReserved events; data blocks from
+ * the data space, written before the events that map them are written (the log writer's data
+ * barrier); freed blocks are reused only after the freeing transaction is durable.
+ *
+ * The FUSE binding is path based, so paths are resolved through directory items with a cache
+ * that every unlink, rmdir and rename keeps right. libfuse keeps open-but-unlinked files alive
+ * by renaming them to ".fuse_hidden..." names and unlinking those at the last close; such a
+ * rename marks the inode an orphan, so a crash before the last close leaves it to be reclaimed
+ * at the next mount.
+ */
+
+import type { BlockDevice } from '../device/device.js';
+import { EEXIST, EIO, ENOENT, FsError } from '../errors.js';
+import type { FsEvent, Timespec } from '../events/event.js';
+import type { LogWriter } from '../events/log-writer.js';
+import type { InodeRecord } from '../format/item-schema.js';
+import { BLOCK_SIZE, LIMITS, type Superblock } from '../format/layout.js';
+import { DT_DIR, isDir, isReg, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../projections/inode-record.js';
+import type { DataSpace, Span } from './data-space.js';
+import { type Extent, FsItems, type ItemSource, MAX_EXTENT_BLOCKS } from './fs-items.js';
+import { nameBytes, pathComponents, splitPath } from './names.js';
+import { RwLock } from './rw-lock.js';
+
+const INODE_BATCH = 1024;
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+/** Events per append when a large file's extents are unmapped in several steps. */
+const UNMAP_BATCH = 2048;
+const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{8,}$/;
+const PATH_CACHE_MAX = 65536;
+export const MAX_FILE_BYTES = 2 ** 50;
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
+
+export interface FsDeps {
+  sb: Superblock;
+  dev: BlockDevice;
+  items: ItemSource;
+  writer: LogWriter;
+  space: DataSpace;
+  /** Fold one append's events into the index at its seq. */
+  fold(events: FsEvent[], seq: number): Promise<void>;
+  /** First inode number not yet reserved by anyone. */
+  nextIno: number;
+  /** Highest seq folded at mount: readdir positions start above every earlier one. */
+  lastSeq: number;
+  /** Called after each mutation; the mount uses it to checkpoint and to stall writers. */
+  afterMutation?: () => Promise<void>;
+}
+
+export interface Caller {
+  uid: number;
+  gid: number;
+}
+
+/** One mutation's events and the data blocks it reserved. */
+class Change {
+  readonly events: FsEvent[] = [];
+  readonly reserved: Span[] = [];
+  readonly freed: Span[] = [];
+}
+
+export class Fs {
+  readonly items: FsItems;
+  private readonly lock = new RwLock();
+  private readonly paths = new Map<string, number>();
+  private nextIno: number;
+  private reservedEnd: number;
+  private lastPos = 0;
+  private seqNow: number;
+  private broken: Error | null = null;
+  /** Data written to the device since the last data barrier. */
+  private dataDirty = false;
+  private readonly openCount = new Map<number, number>();
+
+  constructor(private readonly d: FsDeps) {
+    this.items = new FsItems(d.items);
+    this.nextIno = d.nextIno;
+    this.reservedEnd = d.nextIno;
+    this.seqNow = d.lastSeq;
+  }
+
+  get sb(): Superblock {
+    return this.d.sb;
+  }
+
+  get rootIno(): number {
+    return this.d.sb.rootIno;
+  }
+
+  /** The data barrier: run by the log writer before it writes records. */
+  async dataBarrier(): Promise<void> {
+    if (!this.dataDirty) return;
+    this.dataDirty = false;
+    await this.d.dev.sync();
+  }
+
+  // --- paths -----------------------------------------------------------------------------
+
+  async resolve(path: string): Promise<number> {
+    return this.lock.shared(() => this.resolveLocked(path));
+  }
+
+  private async resolveLocked(path: string): Promise<number> {
+    const cached = this.paths.get(path);
+    if (cached !== undefined) return cached;
+    let ino = this.rootIno;
+    let at = '';
+    for (const name of pathComponents(path)) {
+      at += `/${name}`;
+      const hit = this.paths.get(at);
+      if (hit !== undefined) {
+        ino = hit;
+        continue;
+      }
+      const dir = await this.inodeOf(ino);
+      if (!isDir(dir.mode)) throw new FsError('ENOTDIR', `${at}: a component is not a directory`);
+      const d = await this.items.lookup(ino, nameBytes(name));
+      if (!d) throw ENOENT(`${at}: no such file or directory`);
+      ino = d.ino;
+      if (this.paths.size >= PATH_CACHE_MAX) this.paths.clear();
+      this.paths.set(at, ino);
+    }
+    return ino;
+  }
+
+  private forgetPath(path: string, wasDir: boolean): void {
+    this.paths.delete(path);
+    if (!wasDir) return;
+    const prefix = `${path}/`;
+    for (const p of this.paths.keys()) if (p.startsWith(prefix)) this.paths.delete(p);
+  }
+
+  // --- reads -----------------------------------------------------------------------------
+
+  async getattr(ino: number): Promise<InodeRecord> {
+    return this.lock.shared(() => this.inodeOf(ino));
+  }
+
+  async readdir(ino: number): Promise<{ name: Buffer; ino: number; dtype: number }[]> {
+    return this.lock.shared(async () => {
+      const dir = await this.inodeOf(ino);
+      if (!isDir(dir.mode)) throw new FsError('ENOTDIR', `inode ${ino} is not a directory`);
+      const out: { name: Buffer; ino: number; dtype: number }[] = [];
+      for await (const e of this.items.readdir(ino)) out.push(e);
+      return out;
+    });
+  }
+
+  async readlink(ino: number): Promise<Buffer> {
+    return this.lock.shared(async () => {
+      const rec = await this.inodeOf(ino);
+      if ((rec.mode & S_IFMT) !== S_IFLNK) throw new FsError('EINVAL', `inode ${ino} is not a symlink`);
+      const t = await this.items.symlink(ino);
+      if (!t) throw EIO(`symlink ${ino} has no target item`);
+      return t;
+    });
+  }
+
+  async getxattr(ino: number, name: string): Promise<Buffer> {
+    return this.lock.shared(async () => {
+      await this.inodeOf(ino);
+      const v = await this.items.xattr(ino, xattrName(name));
+      if (!v) throw new FsError('ENODATA', `inode ${ino} has no xattr "${name}"`);
+      return v;
+    });
+  }
+
+  async listxattr(ino: number): Promise<string[]> {
+    return this.lock.shared(async () => {
+      await this.inodeOf(ino);
+      return (await this.items.xattrNames(ino)).map((n) => n.toString('utf8'));
+    });
+  }
+
+  /** Paths that link an inode, found through its backrefs (for ino-path). */
+  async inoPaths(ino: number, limit = 16): Promise<string[]> {
+    return this.lock.shared(async () => {
+      await this.inodeOf(ino);
+      if (ino === this.rootIno) return ['/'];
+      const out: string[] = [];
+      for (const b of await this.items.backrefs(ino)) {
+        const parent = await this.pathOfDir(b.dir);
+        out.push(`${parent === '/' ? '' : parent}/${b.name.toString('utf8')}`);
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
+  }
+
+  async read(ino: number, offset: number, length: number): Promise<Buffer> {
+    return this.lock.shared(async () => {
+      const rec = await this.inodeOf(ino);
+      if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
+      const end = Math.min(rec.size, offset + length);
+      if (end <= offset) return Buffer.alloc(0);
+      const out = Buffer.alloc(end - offset);
+      const first = Math.floor(offset / BLOCK_SIZE);
+      const last = Math.floor((end - 1) / BLOCK_SIZE);
+      const reads: Promise<void>[] = [];
+      for (const x of await this.items.extents(ino, first, last)) {
+        const from = Math.max(offset, x.logical * BLOCK_SIZE);
+        const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
+        if (to <= from) continue;
+        const devOffset = (x.physical - x.logical) * BLOCK_SIZE + from;
+        reads.push(
+          this.d.dev.read(devOffset, to - from).then((b) => {
+            b.copy(out, from - offset);
+          }),
+        );
+      }
+      await Promise.all(reads);
+      return out;
+    });
+  }
+
+  /** Used and free counts for statfs. */
+  async usage(): Promise<{ inodes: number; freeBlocks: number; totalBlocks: number }> {
+    return this.lock.shared(async () => ({
+      inodes: await this.items.inodeCount(),
+      freeBlocks: this.d.space.freeBlocks,
+      totalBlocks: this.d.space.blocks,
+    }));
+  }
+
+  // --- namespace mutations -----------------------------------------------------------------
+
+  /** mknod, mkdir, create and symlink: a new inode linked at `path`. */
+  async create(
+    path: string,
+    mode: number,
+    who: Caller,
+    o: { rdev?: number; symlink?: Buffer } = {},
+  ): Promise<number> {
+    const { parent, name } = splitPath(path);
+    const bytes = nameBytes(name);
+    if (o.symlink && o.symlink.length > LIMITS.symlinkMax) {
+      throw new FsError('ENAMETOOLONG', `symlink target of ${o.symlink.length} bytes`);
+    }
+    return this.mutate(async (c) => {
+      const dirIno = await this.resolveLocked(parent);
+      const dir = await this.dirOf(dirIno);
+      if (await this.items.lookup(dirIno, bytes)) throw EEXIST(`${path} exists`);
+      const ino = this.newIno(c);
+      const time = now();
+      let gid = who.gid;
+      let m = mode;
+      if (dir.mode & S_ISGID) {
+        gid = dir.gid;
+        if (isDir(mode)) m |= S_ISGID;
+      }
+      c.events.push({ type: 'InodeCreated', ino, mode: m, uid: who.uid, gid, rdev: o.rdev ?? 0, time });
+      if (o.symlink) c.events.push({ type: 'SymlinkTargetSet', ino, target: o.symlink });
+      const pos = await this.newPos(dirIno);
+      c.events.push({ type: 'DirentAdded', dir: dirIno, name: bytes, ino, dtype: dtypeOf(m), pos, time });
+      this.paths.set(path, ino);
+      return ino;
+    });
+  }
+
+  async link(target: string, path: string): Promise<void> {
+    const { parent, name } = splitPath(path);
+    const bytes = nameBytes(name);
+    await this.mutate(async (c) => {
+      const ino = await this.resolveLocked(target);
+      const rec = await this.inodeOf(ino);
+      if (isDir(rec.mode)) throw new FsError('EPERM', `${target} is a directory`);
+      const dirIno = await this.resolveLocked(parent);
+      await this.dirOf(dirIno);
+      if (await this.items.lookup(dirIno, bytes)) throw EEXIST(`${path} exists`);
+      const pos = await this.newPos(dirIno);
+      c.events.push({
+        type: 'DirentAdded',
+        dir: dirIno,
+        name: bytes,
+        ino,
+        dtype: dtypeOf(rec.mode),
+        pos,
+        time: now(),
+      });
+    });
+  }
+
+  async unlink(path: string): Promise<void> {
+    await this.remove(path, false);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    await this.remove(path, true);
+  }
+
+  private async remove(path: string, wantDir: boolean): Promise<void> {
+    const { parent, name } = splitPath(path);
+    const bytes = nameBytes(name);
+    await this.mutate(async (c) => {
+      const dirIno = await this.resolveLocked(parent);
+      await this.dirOf(dirIno);
+      const d = await this.items.lookup(dirIno, bytes);
+      if (!d) throw ENOENT(`${path}: no such file or directory`);
+      const rec = await this.inodeOf(d.ino);
+      if (wantDir && !isDir(rec.mode)) throw new FsError('ENOTDIR', `${path} is not a directory`);
+      if (!wantDir && isDir(rec.mode)) throw new FsError('EISDIR', `${path} is a directory`);
+      if (wantDir && !(await this.items.isEmptyDir(d.ino)))
+        throw new FsError('ENOTEMPTY', `${path} is not empty`);
+      const time = now();
+      c.events.push({
+        type: 'DirentRemoved',
+        dir: dirIno,
+        name: bytes,
+        ino: d.ino,
+        dtype: d.dtype,
+        pos: d.pos,
+        time,
+      });
+      this.forgetPath(path, isDir(rec.mode));
+      await this.dropLink(c, rec);
+    });
+  }
+
+  /** rename(2) without flags, in all its cases. */
+  async rename(from: string, to: string): Promise<void> {
+    const src = splitPath(from);
+    const dst = splitPath(to);
+    const srcName = nameBytes(src.name);
+    const dstName = nameBytes(dst.name);
+    await this.mutate(async (c) => {
+      const srcDir = await this.resolveLocked(src.parent);
+      await this.dirOf(srcDir);
+      const dstDir = await this.resolveLocked(dst.parent);
+      await this.dirOf(dstDir);
+      const s = await this.items.lookup(srcDir, srcName);
+      if (!s) throw ENOENT(`${from}: no such file or directory`);
+      const moving = await this.inodeOf(s.ino);
+      const t = await this.items.lookup(dstDir, dstName);
+      if (t && t.ino === s.ino) return; // both names link the same inode: nothing to do
+      if (isDir(moving.mode) && (await this.isAncestor(s.ino, dstDir))) {
+        throw new FsError('EINVAL', `cannot move ${from} into itself (${to})`);
+      }
+      const time = now();
+      let target: InodeRecord | null = null;
+      if (t) {
+        target = await this.inodeOf(t.ino);
+        if (isDir(moving.mode) && !isDir(target.mode))
+          throw new FsError('ENOTDIR', `${to} is not a directory`);
+        if (!isDir(moving.mode) && isDir(target.mode)) throw new FsError('EISDIR', `${to} is a directory`);
+        if (isDir(target.mode) && !(await this.items.isEmptyDir(t.ino))) {
+          throw new FsError('ENOTEMPTY', `${to} is not empty`);
+        }
+        c.events.push({
+          type: 'DirentRemoved',
+          dir: dstDir,
+          name: dstName,
+          ino: t.ino,
+          dtype: t.dtype,
+          pos: t.pos,
+          time,
+        });
+      }
+      c.events.push({
+        type: 'DirentRemoved',
+        dir: srcDir,
+        name: srcName,
+        ino: s.ino,
+        dtype: s.dtype,
+        pos: s.pos,
+        time,
+      });
+      const pos = await this.newPos(dstDir);
+      c.events.push({
+        type: 'DirentAdded',
+        dir: dstDir,
+        name: dstName,
+        ino: s.ino,
+        dtype: s.dtype,
+        pos,
+        time,
+      });
+      if (HIDDEN_NAME.test(dst.name) && moving.nlink === 1 && !(await this.items.isOrphan(s.ino))) {
+        c.events.push({ type: 'OrphanAdded', ino: s.ino });
+      }
+      this.forgetPath(from, isDir(moving.mode));
+      this.forgetPath(to, target !== null && isDir(target.mode));
+      if (target) await this.dropLink(c, target);
+    });
+  }
+
+  // --- attribute mutations -----------------------------------------------------------------
+
+  async chmod(ino: number, mode: number): Promise<void> {
+    await this.mutate(async (c) => {
+      const rec = await this.inodeOf(ino);
+      c.events.push({
+        type: 'InodeModeChanged',
+        ino,
+        mode: (rec.mode & S_IFMT) | (mode & 0o7777),
+        ctime: now(),
+      });
+    });
+  }
+
+  /** chown; -1 (as 0xffffffff) leaves that id alone. The kernel clears setuid/setgid itself. */
+  async chown(ino: number, uid: number, gid: number): Promise<void> {
+    await this.mutate(async (c) => {
+      const rec = await this.inodeOf(ino);
+      c.events.push({
+        type: 'InodeOwnerChanged',
+        ino,
+        uid: uid === 0xffffffff || uid === -1 ? rec.uid : uid,
+        gid: gid === 0xffffffff || gid === -1 ? rec.gid : gid,
+        mode: rec.mode,
+        ctime: now(),
+      });
+    });
+  }
+
+  /** utimensat; `null` leaves that time alone, 'now' sets it to the current time. */
+  async utimens(ino: number, atime: Timespec | 'now' | null, mtime: Timespec | 'now' | null): Promise<void> {
+    await this.mutate(async (c) => {
+      const rec = await this.inodeOf(ino);
+      const t = now();
+      const pick = (v: Timespec | 'now' | null, sec: number, nsec: number) =>
+        v === 'now' ? t : v === null ? { sec, nsec } : v;
+      c.events.push({
+        type: 'InodeTimesSet',
+        ino,
+        atime: pick(atime, rec.atimeSec, rec.atimeNsec),
+        mtime: pick(mtime, rec.mtimeSec, rec.mtimeNsec),
+        ctime: t,
+      });
+    });
+  }
+
+  async setxattr(ino: number, name: string, value: Buffer, flags: number): Promise<void> {
+    const key = xattrName(name);
+    if (value.length > LIMITS.xattrSizeMax) {
+      throw new FsError('E2BIG', `xattr value of ${value.length} bytes; the limit is ${LIMITS.xattrSizeMax}`);
+    }
+    await this.mutate(async (c) => {
+      await this.inodeOf(ino);
+      const exists = (await this.items.xattr(ino, key)) !== null;
+      if (flags & XATTR_CREATE && exists) throw EEXIST(`xattr "${name}" exists`);
+      if (flags & XATTR_REPLACE && !exists) throw new FsError('ENODATA', `no xattr "${name}"`);
+      c.events.push({ type: 'XattrSet', ino, name: key, value, ctime: now() });
+    });
+  }
+
+  async removexattr(ino: number, name: string): Promise<void> {
+    const key = xattrName(name);
+    await this.mutate(async (c) => {
+      await this.inodeOf(ino);
+      if (!(await this.items.xattr(ino, key))) throw new FsError('ENODATA', `no xattr "${name}"`);
+      c.events.push({ type: 'XattrRemoved', ino, name: key, ctime: now() });
+    });
+  }
+
+  // --- file data -----------------------------------------------------------------------------
+
+  async write(ino: number, offset: number, data: Buffer): Promise<number> {
+    if (data.length === 0) return 0;
+    const end = offset + data.length;
+    if (end > MAX_FILE_BYTES) throw new FsError('EFBIG', `write past ${MAX_FILE_BYTES} bytes`);
+    return this.mutate(async (c) => {
+      const rec = await this.inodeOf(ino);
+      if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
+      if (end > rec.size) {
+        // extents past the end are leftovers of a truncate cut short by a crash
+        await this.unmapPast(c, ino, rec.size);
+        await this.flushStep(c);
+      }
+      const first = Math.floor(offset / BLOCK_SIZE);
+      const last = Math.floor((end - 1) / BLOCK_SIZE);
+      const mapped = await this.items.extents(ino, first, last);
+      const writes: Promise<void>[] = [];
+      // blocks already mapped are written in place
+      for (const x of mapped) {
+        const from = Math.max(offset, x.logical * BLOCK_SIZE);
+        const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
+        if (to > from) {
+          const at = (x.physical - x.logical) * BLOCK_SIZE + from;
+          writes.push(this.d.dev.write(at, data.subarray(from - offset, to - offset)));
+        }
+      }
+      // holes get new blocks, written whole (zeros around the data)
+      for (const hole of holesIn(mapped, first, last)) {
+        const spans = this.d.space.alloc(hole.count, MAX_EXTENT_BLOCKS, `inode ${ino}`);
+        c.reserved.push(...spans);
+        let logical = hole.start;
+        for (const s of spans) {
+          const buf = Buffer.alloc(s.count * BLOCK_SIZE);
+          const bufStart = logical * BLOCK_SIZE;
+          const from = Math.max(offset, bufStart);
+          const to = Math.min(end, bufStart + buf.length);
+          data.copy(buf, from - bufStart, from - offset, to - offset);
+          writes.push(this.d.dev.write(s.start * BLOCK_SIZE, buf));
+          await this.mapExtent(c, ino, { logical, physical: s.start, count: s.count });
+          logical += s.count;
+        }
+      }
+      await Promise.all(writes);
+      this.dataDirty = true;
+      c.events.push({
+        type: 'DataWritten',
+        ino,
+        offset,
+        length: data.length,
+        size: Math.max(rec.size, end),
+        time: now(),
+      });
+      return data.length;
+    });
+  }
+
+  async truncate(ino: number, size: number): Promise<void> {
+    if (size < 0) throw new FsError('EINVAL', `negative size ${size}`);
+    if (size > MAX_FILE_BYTES) throw new FsError('EFBIG', `size past ${MAX_FILE_BYTES} bytes`);
+    await this.mutate(async (c) => {
+      const rec = await this.inodeOf(ino);
+      if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
+      if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
+      await this.unmapPast(c, ino, Math.min(size, rec.size));
+      c.events.push({ type: 'FileTruncated', ino, size, time: now() });
+    });
+  }
+
+  // --- handles and durability ---------------------------------------------------------------
+
+  opened(ino: number): void {
+    this.openCount.set(ino, (this.openCount.get(ino) ?? 0) + 1);
+  }
+
+  /** The last close of an inode whose last name is gone deletes it. */
+  async released(ino: number): Promise<void> {
+    const n = (this.openCount.get(ino) ?? 1) - 1;
+    if (n > 0) {
+      this.openCount.set(ino, n);
+      return;
+    }
+    this.openCount.delete(ino);
+    await this.mutate(async (c) => {
+      const rec = await this.items.inode(ino);
+      if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);
+    });
+  }
+
+  /** Make everything appended so far durable; resolves with the last durable seq. */
+  async commit(): Promise<number> {
+    this.checkUsable();
+    return this.d.writer.commit();
+  }
+
+  /** Delete every orphan left by a crash; run once at mount. */
+  async reclaimOrphans(): Promise<number> {
+    const orphans = await this.lock.shared(() => this.items.orphans());
+    for (const ino of orphans) {
+      await this.mutate(async (c) => {
+        const rec = await this.items.inode(ino);
+        if (!rec) return;
+        const time = now();
+        let links = rec.nlink;
+        for (const b of await this.items.backrefs(ino)) {
+          const d = await this.items.lookup(b.dir, b.name);
+          if (!d) throw EIO(`backref of inode ${ino} names a missing dirent in ${b.dir}`);
+          c.events.push({
+            type: 'DirentRemoved',
+            dir: b.dir,
+            name: b.name,
+            ino,
+            dtype: d.dtype,
+            pos: d.pos,
+            time,
+          });
+          links -= 1;
+        }
+        this.paths.clear();
+        if (links !== 0) throw EIO(`orphan ${ino} has nlink ${rec.nlink} but other backrefs`);
+        await this.deleteInode(c, { ...rec, nlink: 0 });
+      });
+    }
+    return orphans.length;
+  }
+
+  /** Run `fn` with no mutation or read in flight (checkpoints, unmount). */
+  quiesced<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.exclusive(fn);
+  }
+
+  /** Refuse everything from now on (the mount is going away or failed). */
+  fail(err: Error): void {
+    this.broken ??= err;
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private async mutate<T>(decide: (c: Change) => Promise<T>): Promise<T> {
+    this.checkUsable();
+    const result = await this.lock.exclusive(async () => {
+      this.checkUsable();
+      const c = new Change();
+      let out: T;
+      try {
+        out = await decide(c);
+        if (c.events.length > 0) await this.appendAndFold(c.events);
+      } catch (err) {
+        this.d.space.unreserve(c.reserved);
+        if (!(err instanceof FsError)) this.paths.clear();
+        throw err;
+      }
+      return out;
+    });
+    await this.d.afterMutation?.();
+    return result;
+  }
+
+  private async appendAndFold(events: FsEvent[]): Promise<number> {
+    const seq = await this.d.writer.append(events);
+    for (const e of events) {
+      if (e.type === 'ExtentUnmapped') this.d.space.freeAfter(seq, { start: e.physical, count: e.count });
+      if (e.type === 'ExtentMapped') this.claimRemapped(seq, e);
+    }
+    this.seqNow = Math.max(this.seqNow, seq);
+    try {
+      await this.d.fold(events, seq);
+    } catch (err) {
+      // the log holds events the index could not take: nothing can be trusted past here
+      this.fail(err as Error);
+      throw EIO(`index fold failed at seq ${seq}: ${(err as Error).message}`);
+    }
+    return seq;
+  }
+
+  /** A span unmapped and mapped again in the same transaction (an extent shortened) stays used. */
+  private claimRemapped(seq: number, e: { physical: number; count: number }): void {
+    this.d.space.unfree(seq, { start: e.physical, count: e.count });
+  }
+
+  /** Append a change's events so far as their own step (for changes too big for one record). */
+  private async flushStep(c: Change): Promise<void> {
+    if (c.events.length === 0) return;
+    await this.appendAndFold(c.events.splice(0));
+    c.reserved.length = 0;
+  }
+
+  private checkUsable(): void {
+    if (this.broken) throw EIO(`filesystem unusable: ${this.broken.message}`);
+  }
+
+  private async inodeOf(ino: number): Promise<InodeRecord> {
+    const rec = await this.items.inode(ino);
+    if (!rec) throw ENOENT(`inode ${ino} does not exist`);
+    return rec;
+  }
+
+  private async dirOf(ino: number): Promise<InodeRecord> {
+    const rec = await this.inodeOf(ino);
+    if (!isDir(rec.mode)) throw new FsError('ENOTDIR', `inode ${ino} is not a directory`);
+    return rec;
+  }
+
+  private newIno(c: Change): number {
+    if (this.nextIno >= this.reservedEnd) {
+      c.events.push({ type: 'InodesReserved', first: this.reservedEnd, count: INODE_BATCH });
+      this.reservedEnd += INODE_BATCH;
+    }
+    const ino = this.nextIno;
+    this.nextIno += 1;
+    return ino;
+  }
+
+  /** A readdir position above every earlier one in the directory: creation order. */
+  private async newPos(dir: number): Promise<number> {
+    let pos = Math.max(this.lastPos + 1, (this.seqNow + 1) * 65536);
+    while (await this.items.readdirPosTaken(dir, pos)) pos += 1;
+    this.lastPos = pos;
+    return pos;
+  }
+
+  private async isAncestor(ancestor: number, dir: number): Promise<boolean> {
+    let at = dir;
+    for (let depth = 0; depth < 4096; depth++) {
+      if (at === ancestor) return true;
+      if (at === this.rootIno) return false;
+      const up = await this.items.backrefs(at);
+      if (up.length !== 1) throw EIO(`directory ${at} has ${up.length} parents`);
+      at = up[0]!.dir;
+    }
+    throw EIO(`directory ${dir} is deeper than 4096 levels`);
+  }
+
+  private async pathOfDir(dir: number): Promise<string> {
+    const parts: string[] = [];
+    let at = dir;
+    for (let depth = 0; at !== this.rootIno; depth++) {
+      if (depth > 4096) throw EIO(`directory ${dir} is deeper than 4096 levels`);
+      const up = await this.items.backrefs(at);
+      if (up.length !== 1) throw EIO(`directory ${at} has ${up.length} parents`);
+      parts.unshift(up[0]!.name.toString('utf8'));
+      at = up[0]!.dir;
+    }
+    return `/${parts.join('/')}`;
+  }
+
+  /** After a name of `rec` went away: delete it if that was its last link and nobody has it open. */
+  private async dropLink(c: Change, rec: InodeRecord): Promise<void> {
+    if (isDir(rec.mode)) {
+      await this.deleteInode(c, rec);
+      return;
+    }
+    if (rec.nlink > 1) return;
+    if ((this.openCount.get(rec.ino) ?? 0) > 0) {
+      if (!(await this.items.isOrphan(rec.ino))) c.events.push({ type: 'OrphanAdded', ino: rec.ino });
+      return;
+    }
+    await this.deleteInode(c, rec);
+  }
+
+  /** Unmap everything and delete; several appends (as an orphan) when the extents are many. */
+  private async deleteInode(c: Change, rec: InodeRecord): Promise<void> {
+    const extents = isReg(rec.mode) ? await this.items.extentsFrom(rec.ino, 0) : [];
+    if (extents.length > UNMAP_BATCH && !(await this.items.isOrphan(rec.ino))) {
+      c.events.push({ type: 'OrphanAdded', ino: rec.ino });
+    }
+    for (const x of extents) {
+      c.events.push({ type: 'ExtentUnmapped', ino: rec.ino, ...x });
+      if (c.events.length >= UNMAP_BATCH) await this.flushStep(c);
+    }
+    c.events.push({ type: 'InodeDeleted', ino: rec.ino });
+  }
+
+  /** Unmap the blocks past `size` and zero the rest of the block that holds it. */
+  private async unmapPast(c: Change, ino: number, size: number): Promise<void> {
+    const keep = Math.ceil(size / BLOCK_SIZE);
+    for (const x of await this.items.extentsFrom(ino, Math.max(0, keep - 1))) {
+      if (x.logical + x.count <= keep) {
+        if (size % BLOCK_SIZE !== 0) {
+          const tail = (x.physical + (keep - 1 - x.logical)) * BLOCK_SIZE + (size % BLOCK_SIZE);
+          await this.d.dev.write(tail, Buffer.alloc(BLOCK_SIZE - (size % BLOCK_SIZE)));
+          this.dataDirty = true;
+        }
+        continue;
+      }
+      c.events.push({ type: 'ExtentUnmapped', ino, ...x });
+      if (x.logical < keep) {
+        const head = keep - x.logical;
+        c.events.push({ type: 'ExtentMapped', ino, logical: x.logical, physical: x.physical, count: head });
+        if (size % BLOCK_SIZE !== 0) {
+          const tail = (x.physical + head - 1) * BLOCK_SIZE + (size % BLOCK_SIZE);
+          await this.d.dev.write(tail, Buffer.alloc(BLOCK_SIZE - (size % BLOCK_SIZE)));
+          this.dataDirty = true;
+        }
+      }
+      if (c.events.length >= UNMAP_BATCH) await this.flushStep(c);
+    }
+  }
+
+  /** Map new blocks, merged into the extent just before them when they continue it. */
+  private async mapExtent(c: Change, ino: number, x: Extent): Promise<void> {
+    if (x.logical > 0) {
+      const [prev] = await this.items.extents(ino, x.logical - 1, x.logical - 1);
+      const pending = c.events.findLast(
+        (e) => e.type === 'ExtentMapped' && e.ino === ino && e.logical + e.count === x.logical,
+      );
+      if (
+        !pending &&
+        prev &&
+        prev.logical + prev.count === x.logical &&
+        prev.physical + prev.count === x.physical &&
+        prev.count + x.count <= MAX_EXTENT_BLOCKS
+      ) {
+        c.events.push({ type: 'ExtentUnmapped', ino, ...prev });
+        c.events.push({
+          type: 'ExtentMapped',
+          ino,
+          logical: prev.logical,
+          physical: prev.physical,
+          count: prev.count + x.count,
+        });
+        return;
+      }
+    }
+    c.events.push({ type: 'ExtentMapped', ino, ...x });
+  }
+}
+
+function holesIn(mapped: Extent[], first: number, last: number): { start: number; count: number }[] {
+  const holes: { start: number; count: number }[] = [];
+  let at = first;
+  for (const x of mapped) {
+    if (x.logical > at) holes.push({ start: at, count: Math.min(x.logical, last + 1) - at });
+    at = Math.max(at, x.logical + x.count);
+  }
+  if (at <= last) holes.push({ start: at, count: last + 1 - at });
+  return holes;
+}
+
+function xattrName(name: string): Buffer {
+  const b = Buffer.from(name, 'utf8');
+  if (b.length === 0 || b.length > LIMITS.xattrNameMax) {
+    throw new FsError('ERANGE', `xattr name of ${b.length} bytes; the limit is ${LIMITS.xattrNameMax}`);
+  }
+  if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)) {
+    throw new FsError(
+      'EOPNOTSUPP',
+      `xattr "${name}" is not in the user, trusted, security or system namespace`,
+    );
+  }
+  return b;
+}
+
+export function dtypeOf(mode: number): number {
+  return (mode & S_IFMT) >> 12;
+}
+
+const HR_BASE = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** Wall-clock time with nanoseconds. */
+export function now(): Timespec {
+  const ns = HR_BASE + process.hrtime.bigint();
+  return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
+}
+
+export { DT_DIR, S_IFDIR, S_IFREG, S_ISUID };

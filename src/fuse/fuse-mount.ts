@@ -1,0 +1,81 @@
+/*
+ * Mounting the filesystem through fuse-native, and its mount options.
+ *
+ * Options the binding does not know by name (big_writes and max_write for 128 KiB writes,
+ * use_ino so stat shows our inode numbers) are appended to the fsname option, which the binding
+ * passes through verbatim. Numeric options are passed as strings, because the binding drops a
+ * numeric 0. Cache timeouts default to 0 on a volume several nodes can mount, so every lookup
+ * and getattr sees other nodes' changes; a single-slot volume caches for a second.
+ */
+
+import { createRequire } from 'node:module';
+import { FsError } from '../errors.js';
+import type { Caller, Fs } from '../fs/fs.js';
+import { fuseOperations } from './operations.js';
+
+const require = createRequire(import.meta.url);
+
+export interface FuseMountOptions {
+  device: string;
+  allowOther: boolean;
+  defaultPermissions: boolean;
+  /** Seconds the kernel may cache names and attributes. */
+  entryTimeout: number;
+  attrTimeout: number;
+  debug?: boolean;
+}
+
+interface FuseInstance {
+  mount(cb: (err: Error | null) => void): void;
+  unmount(cb: (err: Error | null) => void): void;
+}
+type FuseCtor = new (mnt: string, ops: object, opts: object) => FuseInstance;
+
+const MOUNT_TIMEOUT_MS = 20_000;
+
+export class FuseMount {
+  private constructor(
+    readonly mountpoint: string,
+    private readonly fuse: FuseInstance,
+  ) {}
+
+  static async mount(
+    fs: Fs,
+    mountpoint: string,
+    o: FuseMountOptions,
+    log: (line: string) => void,
+  ): Promise<FuseMount> {
+    if (/[,\\]/.test(o.device))
+      throw new FsError('EINVAL', `device path "${o.device}" may not contain "," or "\\"`);
+    const Fuse = require('fuse-native') as FuseCtor;
+    const caller: Caller = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    const fuse = new Fuse(mountpoint, fuseOperations(fs, log, caller), {
+      fsname: `${o.device},big_writes,max_write=131072,use_ino`,
+      subtype: 'scoutfs',
+      allowOther: o.allowOther,
+      defaultPermissions: o.defaultPermissions,
+      entryTimeout: String(o.entryTimeout),
+      attrTimeout: String(o.attrTimeout),
+      debug: o.debug ?? false,
+      timeout: { default: 120_000 },
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new FsError('EIO', `mounting ${mountpoint} did not finish in ${MOUNT_TIMEOUT_MS} ms`)),
+        MOUNT_TIMEOUT_MS,
+      );
+      fuse.mount((err) => {
+        clearTimeout(timer);
+        if (err) reject(new FsError('EINVAL', `cannot mount on ${mountpoint}: ${err.message}`));
+        else resolve();
+      });
+    });
+    return new FuseMount(mountpoint, fuse);
+  }
+
+  unmount(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.fuse.unmount((err) => (err ? reject(err) : resolve()));
+    });
+  }
+}

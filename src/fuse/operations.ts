@@ -1,0 +1,203 @@
+/*
+ * The FUSE operation table: one line per operation, from fuse-native's path-based calls to the
+ * filesystem API.
+ *
+ * fuse-native answers through callbacks whose first argument is the result: 0 or -errno, and
+ * for read, write and getxattr a byte count. `reply` turns a promise into that callback, with
+ * errors mapped in errno.ts. Open files are tracked by handle, so reads and writes reach the
+ * inode even after a rename. The binding gives times in milliseconds and no caller identity;
+ * see the README's known gaps.
+ */
+
+import type { Timespec } from '../events/event.js';
+import type { InodeRecord } from '../format/item-schema.js';
+import { type Caller, type Fs, S_IFDIR, S_IFREG } from '../fs/fs.js';
+import { S_IFLNK } from '../projections/inode-record.js';
+import { toErrno } from './errno.js';
+
+type Cb = (res: number, ...values: unknown[]) => void;
+
+/** UTIME_NOW and UTIME_OMIT both reach us as this many milliseconds (see README). */
+const UTIME_SPECIAL_MS = 1073;
+
+export interface FuseStat {
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blocks: number;
+  blksize: number;
+  atime: number;
+  mtime: number;
+  ctime: number;
+}
+
+export function statOf(r: InodeRecord): FuseStat {
+  const ms = (sec: number, nsec: number) => sec * 1000 + Math.floor(nsec / 1e6);
+  return {
+    ino: r.ino,
+    mode: r.mode,
+    nlink: r.nlink,
+    uid: r.uid,
+    gid: r.gid,
+    rdev: r.rdev,
+    size: r.size,
+    blocks: r.onlineBlocks * 8,
+    blksize: 4096,
+    atime: ms(r.atimeSec, r.atimeNsec),
+    mtime: ms(r.mtimeSec, r.mtimeNsec),
+    ctime: ms(r.ctimeSec, r.ctimeNsec),
+  };
+}
+
+export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Caller) {
+  const handles = new Map<number, number>();
+  let nextHandle = 1;
+  const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
+    work.then(
+      (r) => (Array.isArray(r) ? cb(...r) : cb(r)),
+      (err) => cb(toErrno(err, log)),
+    );
+  };
+  const ok = (p: Promise<unknown>) => p.then(() => 0);
+  const ino = (path: string) => fs.resolve(path);
+  const handleIno = async (fd: number, path: string) => handles.get(fd) ?? (await ino(path));
+  const open = async (i: number): Promise<[number, number]> => {
+    const fd = nextHandle++;
+    handles.set(fd, i);
+    fs.opened(i);
+    return [0, fd];
+  };
+  const time = (ms: number): Timespec | 'now' => (ms === UTIME_SPECIAL_MS ? 'now' : msTime(ms));
+
+  return {
+    statfs: (_p: string, cb: Cb) =>
+      reply(
+        cb,
+        fs.usage().then((u) => [0, statfsOf(fs, u)]),
+      ),
+    getattr: (p: string, cb: Cb) =>
+      reply(
+        cb,
+        ino(p)
+          .then((i) => fs.getattr(i))
+          .then((r) => [0, statOf(r)]),
+      ),
+    access: (p: string, _mode: number, cb: Cb) => reply(cb, ok(ino(p))),
+    readdir: (p: string, cb: Cb) =>
+      reply(
+        cb,
+        ino(p)
+          .then((i) => fs.readdir(i))
+          .then((list) => [0, ['.', '..', ...list.map((e) => e.name.toString('utf8'))]]),
+      ),
+    readlink: (p: string, cb: Cb) =>
+      reply(
+        cb,
+        ino(p)
+          .then((i) => fs.readlink(i))
+          .then((t) => [0, t.toString('utf8')]),
+      ),
+    open: (p: string, _flags: number, cb: Cb) => reply(cb, ino(p).then(open)),
+    create: (p: string, mode: number, cb: Cb) =>
+      reply(cb, fs.create(p, (mode & 0o7777) | S_IFREG, caller).then(open)),
+    release: (_p: string, fd: number, cb: Cb) => {
+      const i = handles.get(fd);
+      handles.delete(fd);
+      reply(cb, i === undefined ? Promise.resolve(0) : ok(fs.released(i)));
+    },
+    read: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+      reply(
+        cb,
+        handleIno(fd, p)
+          .then((i) => fs.read(i, pos, len))
+          .then((data) => data.copy(buf)),
+      ),
+    write: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+      reply(
+        cb,
+        handleIno(fd, p).then((i) => fs.write(i, pos, buf.subarray(0, len))),
+      ),
+    flush: (_p: string, _fd: number, cb: Cb) => cb(0),
+    fsync: (_p: string, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
+    fsyncdir: (_p: string, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
+    truncate: (p: string, size: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.truncate(i, size)))),
+    ftruncate: (p: string, fd: number, size: number, cb: Cb) =>
+      reply(cb, ok(handleIno(fd, p).then((i) => fs.truncate(i, size)))),
+    utimens: (p: string, atime: number, mtime: number, cb: Cb) =>
+      reply(cb, ok(ino(p).then((i) => utimens(fs, i, atime, mtime, time)))),
+    chown: (p: string, uid: number, gid: number, cb: Cb) =>
+      reply(cb, ok(ino(p).then((i) => fs.chown(i, uid, gid)))),
+    chmod: (p: string, mode: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.chmod(i, mode)))),
+    mknod: (p: string, mode: number, dev: number, cb: Cb) =>
+      reply(cb, ok(fs.create(p, mode, caller, { rdev: dev }))),
+    mkdir: (p: string, mode: number, cb: Cb) =>
+      reply(cb, ok(fs.create(p, (mode & 0o7777) | S_IFDIR, caller))),
+    symlink: (target: string, p: string, cb: Cb) =>
+      reply(cb, ok(fs.create(p, S_IFLNK | 0o777, caller, { symlink: Buffer.from(target, 'utf8') }))),
+    link: (target: string, p: string, cb: Cb) => reply(cb, ok(fs.link(target, p))),
+    unlink: (p: string, cb: Cb) => reply(cb, ok(fs.unlink(p))),
+    rmdir: (p: string, cb: Cb) => reply(cb, ok(fs.rmdir(p))),
+    rename: (from: string, to: string, cb: Cb) => reply(cb, ok(fs.rename(from, to))),
+    setxattr: (p: string, name: string, value: Buffer, _pos: number, flags: number, cb: Cb) =>
+      reply(cb, ok(ino(p).then((i) => fs.setxattr(i, name, Buffer.from(value), flags)))),
+    getxattr: (p: string, name: string, _pos: number, cb: Cb) =>
+      reply(
+        cb,
+        ino(p)
+          .then((i) => fs.getxattr(i, name))
+          .then((v) => [0, v]),
+      ),
+    listxattr: (p: string, cb: Cb) =>
+      reply(
+        cb,
+        ino(p)
+          .then((i) => fs.listxattr(i))
+          .then((l) => [0, l]),
+      ),
+    removexattr: (p: string, name: string, cb: Cb) =>
+      reply(cb, ok(ino(p).then((i) => fs.removexattr(i, name)))),
+  };
+}
+
+/**
+ * fuse-native passes both UTIME_NOW and UTIME_OMIT as the same millisecond value. Both special:
+ * "touch" (both now). One special beside an explicit time: that one is left alone (OMIT).
+ */
+function utimens(
+  fs: Fs,
+  i: number,
+  atime: number,
+  mtime: number,
+  time: (ms: number) => Timespec | 'now',
+): Promise<void> {
+  const aSpecial = atime === UTIME_SPECIAL_MS;
+  const mSpecial = mtime === UTIME_SPECIAL_MS;
+  if (aSpecial && mSpecial) return fs.utimens(i, 'now', 'now');
+  return fs.utimens(i, aSpecial ? null : time(atime), mSpecial ? null : time(mtime));
+}
+
+function msTime(ms: number): Timespec {
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: (ms - sec * 1000) * 1e6 };
+}
+
+function statfsOf(fs: Fs, u: { inodes: number; freeBlocks: number; totalBlocks: number }) {
+  const files = Math.max(u.inodes, fs.sb.metaBlocks * 16);
+  return {
+    bsize: 4096,
+    frsize: 4096,
+    blocks: u.totalBlocks,
+    bfree: u.freeBlocks,
+    bavail: u.freeBlocks,
+    files,
+    ffree: files - u.inodes,
+    favail: files - u.inodes,
+    fsid: fs.sb.fsid.readUInt32BE(0),
+    flag: 0,
+    namemax: 255,
+  };
+}
