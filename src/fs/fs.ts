@@ -23,18 +23,19 @@ import { EEXIST, EIO, ENOENT, FsError } from '../errors.js';
 import type { FsEvent, Timespec } from '../events/event.js';
 import type { LogWriter } from '../events/log-writer.js';
 import type { InodeRecord } from '../format/item-schema.js';
-import { BLOCK_SIZE, LIMITS, type Superblock } from '../format/layout.js';
+import { LIMITS, type Superblock } from '../format/layout.js';
 import { DT_DIR, isDir, isReg, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../projections/inode-record.js';
-import type { DataSpace, Span } from './data-space.js';
-import { type Extent, FsItems, type ItemSource, MAX_EXTENT_BLOCKS } from './fs-items.js';
+import { Change, type StepFn } from './change.js';
+import { now } from './clock.js';
+import type { DataSpace } from './data-space.js';
+import { FileData, UNMAP_BATCH } from './file-data.js';
+import { FsItems, type ItemSource } from './fs-items.js';
 import { nameBytes, pathComponents, splitPath } from './names.js';
 import { RwLock } from './rw-lock.js';
 
 const INODE_BATCH = 1024;
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
-/** Events per append when a large file's extents are unmapped in several steps. */
-const UNMAP_BATCH = 2048;
 const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{8,}$/;
 const PATH_CACHE_MAX = 65536;
 export const MAX_FILE_BYTES = 2 ** 50;
@@ -63,15 +64,9 @@ export interface Caller {
   gid: number;
 }
 
-/** One mutation's events and the data blocks it reserved. */
-class Change {
-  readonly events: FsEvent[] = [];
-  readonly reserved: Span[] = [];
-  readonly freed: Span[] = [];
-}
-
 export class Fs {
   readonly items: FsItems;
+  private readonly data: FileData;
   private readonly lock = new RwLock();
   private readonly paths = new Map<string, number>();
   private nextIno: number;
@@ -79,12 +74,11 @@ export class Fs {
   private lastPos = 0;
   private seqNow: number;
   private broken: Error | null = null;
-  /** Data written to the device since the last data barrier. */
-  private dataDirty = false;
   private readonly openCount = new Map<number, number>();
 
   constructor(private readonly d: FsDeps) {
     this.items = new FsItems(d.items);
+    this.data = new FileData(this.items, d.dev, d.space, d.writer);
     this.nextIno = d.nextIno;
     this.reservedEnd = d.nextIno;
     this.seqNow = d.lastSeq;
@@ -99,10 +93,8 @@ export class Fs {
   }
 
   /** The data barrier: run by the log writer before it writes records. */
-  async dataBarrier(): Promise<void> {
-    if (!this.dataDirty) return;
-    this.dataDirty = false;
-    await this.d.dev.sync();
+  dataBarrier(): Promise<void> {
+    return this.data.barrier();
   }
 
   // --- paths -----------------------------------------------------------------------------
@@ -202,25 +194,7 @@ export class Fs {
     return this.lock.shared(async () => {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
-      const end = Math.min(rec.size, offset + length);
-      if (end <= offset) return Buffer.alloc(0);
-      const out = Buffer.alloc(end - offset);
-      const first = Math.floor(offset / BLOCK_SIZE);
-      const last = Math.floor((end - 1) / BLOCK_SIZE);
-      const reads: Promise<void>[] = [];
-      for (const x of await this.items.extents(ino, first, last)) {
-        const from = Math.max(offset, x.logical * BLOCK_SIZE);
-        const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
-        if (to <= from) continue;
-        const devOffset = (x.physical - x.logical) * BLOCK_SIZE + from;
-        reads.push(
-          this.d.dev.read(devOffset, to - from).then((b) => {
-            b.copy(out, from - offset);
-          }),
-        );
-      }
-      await Promise.all(reads);
-      return out;
+      return this.data.read(ino, rec.size, offset, length);
     });
   }
 
@@ -472,42 +446,7 @@ export class Fs {
     return this.mutate(async (c) => {
       const rec = await this.inodeOf(ino);
       if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-      if (end > rec.size) {
-        // extents past the end are leftovers of a truncate cut short by a crash
-        await this.unmapPast(c, ino, rec.size);
-        await this.flushStep(c);
-      }
-      const first = Math.floor(offset / BLOCK_SIZE);
-      const last = Math.floor((end - 1) / BLOCK_SIZE);
-      const mapped = await this.items.extents(ino, first, last);
-      const writes: Promise<void>[] = [];
-      // blocks already mapped are written in place
-      for (const x of mapped) {
-        const from = Math.max(offset, x.logical * BLOCK_SIZE);
-        const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
-        if (to > from) {
-          const at = (x.physical - x.logical) * BLOCK_SIZE + from;
-          writes.push(this.d.dev.write(at, data.subarray(from - offset, to - offset)));
-        }
-      }
-      // holes get new blocks, written whole (zeros around the data)
-      for (const hole of holesIn(mapped, first, last)) {
-        const spans = this.d.space.alloc(hole.count, MAX_EXTENT_BLOCKS, `inode ${ino}`);
-        c.reserved.push(...spans);
-        let logical = hole.start;
-        for (const s of spans) {
-          const buf = Buffer.alloc(s.count * BLOCK_SIZE);
-          const bufStart = logical * BLOCK_SIZE;
-          const from = Math.max(offset, bufStart);
-          const to = Math.min(end, bufStart + buf.length);
-          data.copy(buf, from - bufStart, from - offset, to - offset);
-          writes.push(this.d.dev.write(s.start * BLOCK_SIZE, buf));
-          await this.mapExtent(c, ino, { logical, physical: s.start, count: s.count });
-          logical += s.count;
-        }
-      }
-      await Promise.all(writes);
-      this.dataDirty = true;
+      await this.data.write(c, ino, rec.size, offset, data, this.step);
       c.events.push({
         type: 'DataWritten',
         ino,
@@ -527,7 +466,7 @@ export class Fs {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
       if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-      await this.unmapPast(c, ino, Math.min(size, rec.size));
+      await this.data.unmapPast(c, ino, Math.min(size, rec.size), this.step);
       c.events.push({ type: 'FileTruncated', ino, size, time: now() });
     });
   }
@@ -644,11 +583,11 @@ export class Fs {
   }
 
   /** Append a change's events so far as their own step (for changes too big for one record). */
-  private async flushStep(c: Change): Promise<void> {
+  private readonly step: StepFn = async (c) => {
     if (c.events.length === 0) return;
     await this.appendAndFold(c.events.splice(0));
     c.reserved.length = 0;
-  }
+  };
 
   private checkUsable(): void {
     if (this.broken) throw EIO(`filesystem unusable: ${this.broken.message}`);
@@ -725,83 +664,14 @@ export class Fs {
 
   /** Unmap everything and delete; several appends (as an orphan) when the extents are many. */
   private async deleteInode(c: Change, rec: InodeRecord): Promise<void> {
-    const extents = isReg(rec.mode) ? await this.items.extentsFrom(rec.ino, 0) : [];
-    if (extents.length > UNMAP_BATCH && !(await this.items.isOrphan(rec.ino))) {
-      c.events.push({ type: 'OrphanAdded', ino: rec.ino });
-    }
-    for (const x of extents) {
-      c.events.push({ type: 'ExtentUnmapped', ino: rec.ino, ...x });
-      if (c.events.length >= UNMAP_BATCH) await this.flushStep(c);
+    if (isReg(rec.mode)) {
+      const many = (await this.items.extentsFrom(rec.ino, 0)).length > UNMAP_BATCH;
+      if (many && !(await this.items.isOrphan(rec.ino))) c.events.push({ type: 'OrphanAdded', ino: rec.ino });
+      await this.data.unmapAll(c, rec.ino, this.step);
     }
     c.events.push({ type: 'InodeDeleted', ino: rec.ino });
   }
-
-  /** Unmap the blocks past `size` and zero the rest of the block that holds it. */
-  private async unmapPast(c: Change, ino: number, size: number): Promise<void> {
-    const keep = Math.ceil(size / BLOCK_SIZE);
-    for (const x of await this.items.extentsFrom(ino, Math.max(0, keep - 1))) {
-      if (x.logical + x.count <= keep) {
-        if (size % BLOCK_SIZE !== 0) {
-          const tail = (x.physical + (keep - 1 - x.logical)) * BLOCK_SIZE + (size % BLOCK_SIZE);
-          await this.d.dev.write(tail, Buffer.alloc(BLOCK_SIZE - (size % BLOCK_SIZE)));
-          this.dataDirty = true;
-        }
-        continue;
-      }
-      c.events.push({ type: 'ExtentUnmapped', ino, ...x });
-      if (x.logical < keep) {
-        const head = keep - x.logical;
-        c.events.push({ type: 'ExtentMapped', ino, logical: x.logical, physical: x.physical, count: head });
-        if (size % BLOCK_SIZE !== 0) {
-          const tail = (x.physical + head - 1) * BLOCK_SIZE + (size % BLOCK_SIZE);
-          await this.d.dev.write(tail, Buffer.alloc(BLOCK_SIZE - (size % BLOCK_SIZE)));
-          this.dataDirty = true;
-        }
-      }
-      if (c.events.length >= UNMAP_BATCH) await this.flushStep(c);
-    }
-  }
-
-  /** Map new blocks, merged into the extent just before them when they continue it. */
-  private async mapExtent(c: Change, ino: number, x: Extent): Promise<void> {
-    if (x.logical > 0) {
-      const [prev] = await this.items.extents(ino, x.logical - 1, x.logical - 1);
-      const pending = c.events.findLast(
-        (e) => e.type === 'ExtentMapped' && e.ino === ino && e.logical + e.count === x.logical,
-      );
-      if (
-        !pending &&
-        prev &&
-        prev.logical + prev.count === x.logical &&
-        prev.physical + prev.count === x.physical &&
-        prev.count + x.count <= MAX_EXTENT_BLOCKS
-      ) {
-        c.events.push({ type: 'ExtentUnmapped', ino, ...prev });
-        c.events.push({
-          type: 'ExtentMapped',
-          ino,
-          logical: prev.logical,
-          physical: prev.physical,
-          count: prev.count + x.count,
-        });
-        return;
-      }
-    }
-    c.events.push({ type: 'ExtentMapped', ino, ...x });
-  }
 }
-
-function holesIn(mapped: Extent[], first: number, last: number): { start: number; count: number }[] {
-  const holes: { start: number; count: number }[] = [];
-  let at = first;
-  for (const x of mapped) {
-    if (x.logical > at) holes.push({ start: at, count: Math.min(x.logical, last + 1) - at });
-    at = Math.max(at, x.logical + x.count);
-  }
-  if (at <= last) holes.push({ start: at, count: last + 1 - at });
-  return holes;
-}
-
 function xattrName(name: string): Buffer {
   const b = Buffer.from(name, 'utf8');
   if (b.length === 0 || b.length > LIMITS.xattrNameMax) {
@@ -818,14 +688,6 @@ function xattrName(name: string): Buffer {
 
 export function dtypeOf(mode: number): number {
   return (mode & S_IFMT) >> 12;
-}
-
-const HR_BASE = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-
-/** Wall-clock time with nanoseconds. */
-export function now(): Timespec {
-  const ns = HR_BASE + process.hrtime.bigint();
-  return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
 }
 
 export { DT_DIR, S_IFDIR, S_IFREG, S_ISUID };

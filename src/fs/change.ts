@@ -1,0 +1,15 @@
+/*
+ * One mutation in the making: the events it decided, and the data blocks it reserved for them
+ * (given back if the mutation fails before its events are appended).
+ */
+
+import type { FsEvent } from '../events/event.js';
+import type { Span } from './data-space.js';
+
+export class Change {
+  readonly events: FsEvent[] = [];
+  readonly reserved: Span[] = [];
+}
+
+/** Appends a change's events so far as their own step, for changes too big for one record. */
+export type StepFn = (c: Change) => Promise<void>;

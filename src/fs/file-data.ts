@@ -1,0 +1,190 @@
+/*
+ * File contents: extents on the device, read and written through the extent items.
+ *
+ * A write maps new blocks for the holes it covers (allocated from the data space, written
+ * whole with zeros around the data, so a hole never reads as old contents) and writes mapped
+ * blocks in place; the device writes finish before the events that map the blocks are
+ * appended, and the log writer's data barrier makes them durable before those events are.
+ * Bytes past the end of a file inside its last block are always zero (truncate zeroes them),
+ * so growing a file exposes zeros. Extents are at most MAX_EXTENT_BLOCKS long; a write that
+ * continues the previous extent on the device extends it instead of adding one.
+ *
+ * Unmapping a large file takes several appends (`step`): a crash between them leaves extents
+ * past the end of the file, which the next write or truncate past the end unmaps first.
+ */
+
+import type { BlockDevice } from '../device/device.js';
+import type { LogWriter } from '../events/log-writer.js';
+import { BLOCK_SIZE } from '../format/layout.js';
+import type { Change, StepFn } from './change.js';
+import type { DataSpace, Span } from './data-space.js';
+import { type Extent, type FsItems, MAX_EXTENT_BLOCKS } from './fs-items.js';
+
+/** Events per append when a large file's extents are unmapped in several steps. */
+export const UNMAP_BATCH = 2048;
+
+export class FileData {
+  /** Data written to the device since the last data barrier. */
+  private dirty = false;
+
+  constructor(
+    private readonly items: FsItems,
+    private readonly dev: BlockDevice,
+    private readonly space: DataSpace,
+    private readonly writer: LogWriter,
+  ) {}
+
+  /** The data barrier: make written data durable before the records that map it. */
+  async barrier(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.dev.sync();
+  }
+
+  /** Bytes [offset, end) of a file whose size is `size`; holes read as zeros. */
+  async read(ino: number, size: number, offset: number, length: number): Promise<Buffer> {
+    const end = Math.min(size, offset + length);
+    if (end <= offset) return Buffer.alloc(0);
+    const out = Buffer.alloc(end - offset);
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((end - 1) / BLOCK_SIZE);
+    const reads: Promise<void>[] = [];
+    for (const x of await this.items.extents(ino, first, last)) {
+      const from = Math.max(offset, x.logical * BLOCK_SIZE);
+      const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
+      if (to <= from) continue;
+      const at = (x.physical - x.logical) * BLOCK_SIZE + from;
+      reads.push(this.dev.read(at, to - from).then((b) => void b.copy(out, from - offset)));
+    }
+    await Promise.all(reads);
+    return out;
+  }
+
+  /** Write `data` at `offset`: device writes done, mapping events added to `c`. */
+  async write(
+    c: Change,
+    ino: number,
+    size: number,
+    offset: number,
+    data: Buffer,
+    step: StepFn,
+  ): Promise<void> {
+    const end = offset + data.length;
+    if (end > size) {
+      await this.unmapPast(c, ino, size, step);
+      await step(c);
+    }
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((end - 1) / BLOCK_SIZE);
+    const mapped = await this.items.extents(ino, first, last);
+    const fresh: Extent[] = [];
+    for (const hole of holesIn(mapped, first, last)) {
+      const spans = await this.alloc(hole.count, `inode ${ino}`);
+      c.reserved.push(...spans);
+      let logical = hole.start;
+      for (const s of spans) {
+        fresh.push({ logical, physical: s.start, count: s.count });
+        logical += s.count;
+      }
+    }
+    const writes: Promise<void>[] = [];
+    for (const x of mapped) {
+      const from = Math.max(offset, x.logical * BLOCK_SIZE);
+      const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
+      if (to > from) {
+        const at = (x.physical - x.logical) * BLOCK_SIZE + from;
+        writes.push(this.dev.write(at, data.subarray(from - offset, to - offset)));
+      }
+    }
+    for (const x of fresh) {
+      const buf = Buffer.alloc(x.count * BLOCK_SIZE);
+      const bufStart = x.logical * BLOCK_SIZE;
+      const from = Math.max(offset, bufStart);
+      const to = Math.min(end, bufStart + buf.length);
+      data.copy(buf, from - bufStart, from - offset, to - offset);
+      writes.push(this.dev.write(x.physical * BLOCK_SIZE, buf));
+    }
+    await Promise.all(writes);
+    this.dirty = true;
+    for (const x of fresh) await this.map(c, ino, x);
+  }
+
+  /** Unmap the blocks past `size` and zero the rest of the block that holds it. */
+  async unmapPast(c: Change, ino: number, size: number, step: StepFn): Promise<void> {
+    const keep = Math.ceil(size / BLOCK_SIZE);
+    const partial = size % BLOCK_SIZE;
+    for (const x of await this.items.extentsFrom(ino, Math.max(0, keep - 1))) {
+      if (partial && x.logical < keep) {
+        const tail = (x.physical + (keep - 1 - x.logical)) * BLOCK_SIZE + partial;
+        await this.dev.write(tail, Buffer.alloc(BLOCK_SIZE - partial));
+        this.dirty = true;
+      }
+      if (x.logical + x.count <= keep) continue;
+      c.events.push({ type: 'ExtentUnmapped', ino, ...x });
+      if (x.logical < keep) {
+        c.events.push({
+          type: 'ExtentMapped',
+          ino,
+          logical: x.logical,
+          physical: x.physical,
+          count: keep - x.logical,
+        });
+      }
+      if (c.events.length >= UNMAP_BATCH) await step(c);
+    }
+  }
+
+  /** Unmap every extent of a file being deleted; returns how many there were. */
+  async unmapAll(c: Change, ino: number, step: StepFn): Promise<void> {
+    for (const x of await this.items.extentsFrom(ino, 0)) {
+      c.events.push({ type: 'ExtentUnmapped', ino, ...x });
+      if (c.events.length >= UNMAP_BATCH) await step(c);
+    }
+  }
+
+  /**
+   * Blocks for a write. When free space is short but blocks freed by the open transaction wait
+   * for it to commit, commit now, so removing files makes room at once.
+   */
+  private async alloc(count: number, what: string): Promise<Span[]> {
+    if (count > this.space.freeBlocks && this.space.pendingBlocks > 0) await this.writer.commit();
+    return this.space.alloc(count, MAX_EXTENT_BLOCKS, what);
+  }
+
+  /** Map new blocks, merged into the extent just before them when they continue it. */
+  private async map(c: Change, ino: number, x: Extent): Promise<void> {
+    const pending = c.events.some(
+      (e) => e.type === 'ExtentMapped' && e.ino === ino && e.logical + e.count === x.logical,
+    );
+    const [prev] =
+      x.logical > 0 && !pending ? await this.items.extents(ino, x.logical - 1, x.logical - 1) : [];
+    if (
+      prev &&
+      prev.logical + prev.count === x.logical &&
+      prev.physical + prev.count === x.physical &&
+      prev.count + x.count <= MAX_EXTENT_BLOCKS
+    ) {
+      c.events.push({ type: 'ExtentUnmapped', ino, ...prev });
+      c.events.push({
+        type: 'ExtentMapped',
+        ino,
+        logical: prev.logical,
+        physical: prev.physical,
+        count: prev.count + x.count,
+      });
+      return;
+    }
+    c.events.push({ type: 'ExtentMapped', ino, ...x });
+  }
+}
+
+function holesIn(mapped: Extent[], first: number, last: number): Span[] {
+  const holes: Span[] = [];
+  let at = first;
+  for (const x of mapped) {
+    if (x.logical > at) holes.push({ start: at, count: Math.min(x.logical, last + 1) - at });
+    at = Math.max(at, x.logical + x.count);
+  }
+  if (at <= last) holes.push({ start: at, count: last + 1 - at });
+  return holes;
+}
