@@ -9,7 +9,7 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliResult, scoutfs } from './cli.js';
@@ -102,19 +102,12 @@ export function forceUnmount(dir: string): void {
   if (!existsSync(join(conns, '.')) || readdirSync(conns).length === 0) {
     spawnSync('mount', ['-t', 'fusectl', 'none', conns]);
   }
-  try {
-    const dev = statSync(dir).dev;
-    const minor = dev & 0xff;
-    const abort = join(conns, String(minor), 'abort');
-    if (existsSync(abort)) writeFileSync(abort, '1');
-  } catch {
-    // stat of a dead mount fails with ENOTCONN; find its connection through mountinfo instead
-    const line = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .find((l) => l.split(' ')[4] === dir);
-    const minor = line?.split(' ')[2]?.split(':')[1];
-    const abort = minor ? join(conns, minor, 'abort') : '';
-    if (abort && existsSync(abort)) writeFileSync(abort, '1');
-  }
+  // the connection is named by the mount's device minor, as mountinfo gives it ("0:53")
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === dir);
+  const minor = line?.split(' ')[2]?.split(':')[1];
+  const abort = minor ? join(conns, minor, 'abort') : '';
+  if (abort && existsSync(abort)) writeFileSync(abort, '1');
   spawnSync('umount', ['-l', dir]);
 }
