@@ -73,7 +73,7 @@ export async function withMount(fn: (m: TestMount) => Promise<void>, o: MountOpt
   } finally {
     if (isMounted(dir)) {
       const r = await scoutfs('umount', dir).catch(() => null);
-      if (!r || r.code !== 0 || isMounted(dir)) forceUnmount(dir);
+      if (r?.code !== 0 || isMounted(dir)) forceUnmount(dir);
     }
     if (o.loop) spawnSync('losetup', ['-d', device]);
     rmSync(scratch, { recursive: true, force: true });
