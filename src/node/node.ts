@@ -34,6 +34,8 @@ export interface NodeOptions extends StoreOptions {
 
 /** Checkpoint once the log holds this fraction of its capacity. */
 const LOG_CHECKPOINT_FRACTION = 0.6;
+/** Past this fraction, mutations wait for the checkpoint in flight. */
+const LOG_STALL_FRACTION = 0.8;
 
 export class Node {
   private checkpointing: Promise<void> | null = null;
@@ -108,10 +110,11 @@ export class Node {
 
   async maybeCheckpoint(): Promise<void> {
     if (this.failure) throw this.failure;
-    const logFull = this.writer.usedBlocks > this.writer.capacityBlocks * LOG_CHECKPOINT_FRACTION;
-    if (!this.store.needsCheckpoint && !logFull) return;
+    const used = this.writer.usedBlocks / this.writer.capacityBlocks;
+    if (!this.store.needsCheckpoint && used < LOG_CHECKPOINT_FRACTION) return;
     if (this.checkpointing) {
-      if (this.store.needsCheckpoint) await this.checkpointing;
+      // a write stall: the memtable or the log must not outgrow the checkpoint in flight
+      if (this.store.needsCheckpoint || used > LOG_STALL_FRACTION) await this.checkpointing;
       return;
     }
     await this.checkpoint();
