@@ -123,7 +123,7 @@ async function serve(
     void stillMounted(mountpoint).then((yes) => {
       if (!yes) void stop('unmounted from outside', false);
     });
-  }, 500);
+  }, 1000);
   log(
     `mounted ${device} (slot ${o.slot}${o.serverAddress ? `, server_address ${o.serverAddress}` : ''}) at ${mountpoint}`,
   );

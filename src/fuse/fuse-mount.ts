@@ -6,12 +6,17 @@
  * passes through verbatim. Numeric options are passed as strings, because the binding drops a
  * numeric 0. Cache timeouts default to 0 on a volume several nodes can mount, so every lookup
  * and getattr sees other nodes' changes; a single-slot volume caches for a second.
+ *
+ * Our patched fuse-native (native/build-fuse-native.sh) marks itself with SCOUTFS_PATCH and gets
+ * the operation table as it is; the published binding gets it through stock-binding.ts, losing
+ * nanosecond times, explicit mtimes and the caller's identity, and the mount says so in its log.
  */
 
 import { createRequire } from 'node:module';
 import { FsError } from '../errors.js';
-import type { Caller, Fs } from '../fs/fs.js';
+import type { Fs } from '../fs/fs.js';
 import { fuseOperations } from './operations.js';
+import { stockOperations } from './stock-binding.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,7 +34,11 @@ interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
 }
-type FuseCtor = new (mnt: string, ops: object, opts: object) => FuseInstance;
+interface FuseCtor {
+  new (mnt: string, ops: object, opts: object): FuseInstance;
+  /** Present only in our patched build: the version of native/fuse-native.patch. */
+  SCOUTFS_PATCH?: number;
+}
 
 const MOUNT_TIMEOUT_MS = 20_000;
 
@@ -48,8 +57,12 @@ export class FuseMount {
     if (/[,\\]/.test(o.device))
       throw new FsError('EINVAL', `device path "${o.device}" may not contain "," or "\\"`);
     const Fuse = require('fuse-native') as FuseCtor;
-    const caller: Caller = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-    const fuse = new Fuse(mountpoint, fuseOperations(fs, log, caller), {
+    const ops = Fuse.SCOUTFS_PATCH ? fuseOperations(fs, log) : stockOperations(fs, log, processCaller());
+    if (!Fuse.SCOUTFS_PATCH) {
+      log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process');
+      log('run native/build-fuse-native.sh for the patched one');
+    }
+    const fuse = new Fuse(mountpoint, ops, {
       fsname: `${o.device},big_writes,max_write=131072,use_ino`,
       subtype: 'scoutfs',
       allowOther: o.allowOther,
@@ -78,4 +91,8 @@ export class FuseMount {
       this.fuse.unmount((err) => (err ? reject(err) : resolve()));
     });
   }
+}
+
+function processCaller() {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }

@@ -5,8 +5,13 @@
  * fuse-native answers through callbacks whose first argument is the result: 0 or -errno, and
  * for read, write and getxattr a byte count. `reply` turns a promise into that callback, with
  * errors mapped in errno.ts. Open files are tracked by handle, so reads and writes reach the
- * inode even after a rename. The binding gives times in milliseconds and no caller identity;
- * see the README's known gaps.
+ * inode even after a rename.
+ *
+ * The table speaks the calling convention of our patched fuse-native (native/fuse-native.patch):
+ * times are seconds and nanoseconds both ways, utimens tells UTIME_NOW ('now') from UTIME_OMIT
+ * ('omit'), and the ops that make a name get the caller's uid and gid, so new inodes belong to
+ * whoever made them. stock-binding.ts adapts the table to the published binding, which has none
+ * of that.
  */
 
 import type { Timespec } from '../events/event.js';
@@ -15,10 +20,10 @@ import { type Caller, type Fs, S_IFDIR, S_IFREG } from '../fs/fs.js';
 import { S_IFLNK } from '../projections/inode-record.js';
 import { toErrno } from './errno.js';
 
-type Cb = (res: number, ...values: unknown[]) => void;
+export type Cb = (res: number, ...values: unknown[]) => void;
 
-/** UTIME_NOW and UTIME_OMIT both reach us as this many milliseconds (see README). */
-const UTIME_SPECIAL_MS = 1073;
+/** A time utimens asks for: explicit, the current time, or left alone. */
+export type UtimeArg = Timespec | 'now' | 'omit';
 
 export interface FuseStat {
   ino: number;
@@ -30,13 +35,12 @@ export interface FuseStat {
   size: number;
   blocks: number;
   blksize: number;
-  atime: number;
-  mtime: number;
-  ctime: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
 }
 
 export function statOf(r: InodeRecord): FuseStat {
-  const ms = (sec: number, nsec: number) => sec * 1000 + Math.floor(nsec / 1e6);
   return {
     ino: r.ino,
     mode: r.mode,
@@ -47,13 +51,18 @@ export function statOf(r: InodeRecord): FuseStat {
     size: r.size,
     blocks: r.onlineBlocks * 8,
     blksize: 4096,
-    atime: ms(r.atimeSec, r.atimeNsec),
-    mtime: ms(r.mtimeSec, r.mtimeNsec),
-    ctime: ms(r.ctimeSec, r.ctimeNsec),
+    atime: { sec: r.atimeSec, nsec: r.atimeNsec },
+    mtime: { sec: r.mtimeSec, nsec: r.mtimeNsec },
+    ctime: { sec: r.ctimeSec, nsec: r.ctimeNsec },
   };
 }
 
-export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Caller) {
+/** `stat` shapes getattr's answer; the stock binding needs milliseconds (stock-binding.ts). */
+export function fuseOperations(
+  fs: Fs,
+  log: (line: string) => void,
+  stat: (r: InodeRecord) => object = statOf,
+) {
   const handles = new Map<number, number>();
   let nextHandle = 1;
   const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
@@ -71,7 +80,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Call
     fs.opened(i);
     return [0, fd];
   };
-  const time = (ms: number): Timespec | 'now' => (ms === UTIME_SPECIAL_MS ? 'now' : msTime(ms));
+  const utime = (t: UtimeArg) => (t === 'omit' ? null : t);
 
   return {
     statfs: (_p: string, cb: Cb) =>
@@ -84,7 +93,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Call
         cb,
         ino(p)
           .then((i) => fs.getattr(i))
-          .then((r) => [0, statOf(r)]),
+          .then((r) => [0, stat(r)]),
       ),
     access: (p: string, _mode: number, cb: Cb) => reply(cb, ok(ino(p))),
     readdir: (p: string, cb: Cb) =>
@@ -102,8 +111,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Call
           .then((t) => [0, t.toString('utf8')]),
       ),
     open: (p: string, _flags: number, cb: Cb) => reply(cb, ino(p).then(open)),
-    create: (p: string, mode: number, cb: Cb) =>
-      reply(cb, fs.create(p, (mode & 0o7777) | S_IFREG, caller).then(open)),
+    create: (p: string, mode: number, who: Caller, cb: Cb) =>
+      reply(cb, fs.create(p, (mode & 0o7777) | S_IFREG, who).then(open)),
     release: (_p: string, fd: number, cb: Cb) => {
       const i = handles.get(fd);
       handles.delete(fd);
@@ -127,21 +136,21 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Call
     truncate: (p: string, size: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.truncate(i, size)))),
     ftruncate: (p: string, fd: number, size: number, cb: Cb) =>
       reply(cb, ok(handleIno(fd, p).then((i) => fs.truncate(i, size)))),
-    utimens: (p: string, atime: number, mtime: number, cb: Cb) =>
-      reply(cb, ok(ino(p).then((i) => utimens(fs, i, atime, mtime, time)))),
+    utimens: (p: string, atime: UtimeArg, mtime: UtimeArg, cb: Cb) =>
+      reply(cb, ok(ino(p).then((i) => fs.utimens(i, utime(atime), utime(mtime))))),
     chown: (p: string, uid: number, gid: number, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.chown(i, uid, gid)))),
     chmod: (p: string, mode: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.chmod(i, mode)))),
-    mknod: (p: string, mode: number, dev: number, cb: Cb) =>
-      reply(cb, ok(fs.create(p, mode, caller, { rdev: dev }))),
-    mkdir: (p: string, mode: number, cb: Cb) =>
-      reply(cb, ok(fs.create(p, (mode & 0o7777) | S_IFDIR, caller))),
-    symlink: (target: string, p: string, cb: Cb) =>
-      reply(cb, ok(fs.create(p, S_IFLNK | 0o777, caller, { symlink: Buffer.from(target, 'utf8') }))),
-    link: (target: string, p: string, cb: Cb) => reply(cb, ok(fs.link(target, p))),
+    mknod: (p: string, mode: number, dev: number, who: Caller, cb: Cb) =>
+      reply(cb, ok(fs.create(p, mode, who, { rdev: dev }))),
+    mkdir: (p: string, mode: number, who: Caller, cb: Cb) =>
+      reply(cb, ok(fs.create(p, (mode & 0o7777) | S_IFDIR, who))),
+    symlink: (target: string, p: string, who: Caller, cb: Cb) =>
+      reply(cb, ok(fs.create(p, S_IFLNK | 0o777, who, { symlink: Buffer.from(target, 'utf8') }))),
+    link: (target: string, p: string, _who: Caller, cb: Cb) => reply(cb, ok(fs.link(target, p))),
     unlink: (p: string, cb: Cb) => reply(cb, ok(fs.unlink(p))),
     rmdir: (p: string, cb: Cb) => reply(cb, ok(fs.rmdir(p))),
-    rename: (from: string, to: string, cb: Cb) => reply(cb, ok(fs.rename(from, to))),
+    rename: (from: string, to: string, _who: Caller, cb: Cb) => reply(cb, ok(fs.rename(from, to))),
     setxattr: (p: string, name: string, value: Buffer, _pos: number, flags: number, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.setxattr(i, name, Buffer.from(value), flags)))),
     getxattr: (p: string, name: string, _pos: number, cb: Cb) =>
@@ -161,28 +170,6 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, caller: Call
     removexattr: (p: string, name: string, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.removexattr(i, name)))),
   };
-}
-
-/**
- * fuse-native passes both UTIME_NOW and UTIME_OMIT as the same millisecond value. Both special:
- * "touch" (both now). One special beside an explicit time: that one is left alone (OMIT).
- */
-function utimens(
-  fs: Fs,
-  i: number,
-  atime: number,
-  mtime: number,
-  time: (ms: number) => Timespec | 'now',
-): Promise<void> {
-  const aSpecial = atime === UTIME_SPECIAL_MS;
-  const mSpecial = mtime === UTIME_SPECIAL_MS;
-  if (aSpecial && mSpecial) return fs.utimens(i, 'now', 'now');
-  return fs.utimens(i, aSpecial ? null : time(atime), mSpecial ? null : time(mtime));
-}
-
-function msTime(ms: number): Timespec {
-  const sec = Math.floor(ms / 1000);
-  return { sec, nsec: (ms - sec * 1000) * 1e6 };
 }
 
 function statfsOf(fs: Fs, u: { inodes: number; freeBlocks: number; totalBlocks: number }) {
