@@ -13,6 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLogBench } from './log-bench.js';
 import { describeMachine } from './machine.js';
+import { runMountBench } from './mount-bench.js';
 import { runScaleBench } from './scale-bench.js';
 
 const BENCHMARKS: {
@@ -25,6 +26,11 @@ const BENCHMARKS: {
     name: 'scale',
     about: 'a volume of 1,000,000 inodes (or as given): build, reopen, walk-inodes vs a full scan',
     run: runScaleBench,
+  },
+  {
+    name: 'mount',
+    about: 'real mounts: metadata op rates and sequential MiB/s, scoutfs vs bindfs, in-memory FUSE, local',
+    run: runMountBench,
   },
 ];
 
