@@ -41,7 +41,11 @@ export type ErrnoName = keyof typeof ERRNO;
 export class FsError extends Error {
   readonly code: ErrnoName;
   constructor(code: ErrnoName, message: string) {
+    // expected failures (a lookup's ENOENT) are frequent: no stack trace to capture
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${code}: ${message}`);
+    Error.stackTraceLimit = limit;
     this.name = 'FsError';
     this.code = code;
   }

@@ -41,11 +41,14 @@ export class FileData {
     await this.dev.sync();
   }
 
-  /** Bytes [offset, end) of a file whose size is `size`; holes read as zeros. */
-  async read(ino: number, size: number, offset: number, length: number): Promise<Buffer> {
+  /**
+   * Bytes [offset, end) of a file whose size is `size`; holes read as zeros. With `into`, the
+   * bytes land there (FUSE's own reply buffer) and the returned buffer is a view of it.
+   */
+  async read(ino: number, size: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const end = Math.min(size, offset + length);
     if (end <= offset) return Buffer.alloc(0);
-    const out = Buffer.alloc(end - offset);
+    const out = into ? into.subarray(0, end - offset).fill(0) : Buffer.alloc(end - offset);
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((end - 1) / BLOCK_SIZE);
     const reads: Promise<void>[] = [];
@@ -97,10 +100,16 @@ export class FileData {
       }
     }
     for (const x of fresh) {
-      const buf = Buffer.alloc(x.count * BLOCK_SIZE);
       const bufStart = x.logical * BLOCK_SIZE;
+      const bytes = x.count * BLOCK_SIZE;
       const from = Math.max(offset, bufStart);
-      const to = Math.min(end, bufStart + buf.length);
+      const to = Math.min(end, bufStart + bytes);
+      if (from === bufStart && to === bufStart + bytes) {
+        // the data covers the new blocks whole: no zeros to add around it
+        writes.push(this.dev.write(x.physical * BLOCK_SIZE, data.subarray(from - offset, to - offset)));
+        continue;
+      }
+      const buf = Buffer.alloc(bytes);
       data.copy(buf, from - bufStart, from - offset, to - offset);
       writes.push(this.dev.write(x.physical * BLOCK_SIZE, buf));
     }

@@ -32,7 +32,10 @@ export const MAX_EXTENT_BLOCKS = 256;
 
 export interface ItemSource {
   get(key: Buffer): Promise<Buffer | null>;
+  /** Live items of a range, streamed: for ranges that may not fit in memory. */
   scan(range: KeyRange): AsyncIterable<[Buffer, Buffer]>;
+  /** Live items of a range, all at once. */
+  collect(range: KeyRange): Promise<[Buffer, Buffer][]>;
 }
 
 export interface Dirent {
@@ -78,21 +81,23 @@ export class FsItems {
     return { ino: d.ino as number, dtype: d.dtype as number, pos: d.pos as number };
   }
 
-  async *readdir(dir: number): AsyncGenerator<DirEntry> {
+  async readdir(dir: number): Promise<DirEntry[]> {
+    const out: DirEntry[] = [];
     const range = { first: readdirKey(dir, 0), last: readdirKey(dir, MAX) };
-    for await (const [key, value] of this.src.scan(range)) {
+    for (const [key, value] of await this.src.collect(range)) {
       const d = decodeItem('readdir', value, `readdir of ${dir}`);
-      yield {
+      out.push({
         ino: d.ino as number,
         dtype: d.dtype as number,
         pos: decodeKey(key).b,
         name: Buffer.from(d.name as Uint8Array),
-      };
+      });
     }
+    return out;
   }
 
   async isEmptyDir(dir: number): Promise<boolean> {
-    for await (const _ of this.readdir(dir)) return false;
+    for await (const _ of this.src.scan({ first: readdirKey(dir, 0), last: readdirKey(dir, MAX) })) return false;
     return true;
   }
 
@@ -106,7 +111,7 @@ export class FsItems {
       first: backrefKey(ino, 0, 0, Buffer.alloc(0)),
       last: backrefKey(ino, MAX, MAX, MAX_TAIL),
     };
-    for await (const [key] of this.src.scan(range)) {
+    for (const [key] of await this.src.collect(range)) {
       const k = decodeKey(key);
       out.push({ dir: k.b, pos: k.c, name: Buffer.from(k.tail) });
     }
@@ -124,7 +129,7 @@ export class FsItems {
   async xattrNames(ino: number): Promise<Buffer[]> {
     const out: Buffer[] = [];
     const range = { first: xattrKey(ino, Buffer.alloc(0)), last: xattrKey(ino, MAX_TAIL) };
-    for await (const [key] of this.src.scan(range)) out.push(Buffer.from(decodeKey(key).tail));
+    for (const [key] of await this.src.collect(range)) out.push(Buffer.from(decodeKey(key).tail));
     return out;
   }
 

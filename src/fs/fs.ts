@@ -30,6 +30,7 @@ import { now } from './clock.js';
 import type { DataSpace } from './data-space.js';
 import { FileData, UNMAP_BATCH } from './file-data.js';
 import { FsItems, type ItemSource } from './fs-items.js';
+import { ListingCache } from './listing-cache.js';
 import { nameBytes, pathComponents, splitPath } from './names.js';
 import { RwLock } from './rw-lock.js';
 
@@ -69,6 +70,7 @@ export class Fs {
   private readonly data: FileData;
   private readonly lock = new RwLock();
   private readonly paths = new Map<string, number>();
+  private readonly listings = new ListingCache();
   private nextIno: number;
   private reservedEnd: number;
   private lastPos = 0;
@@ -143,9 +145,11 @@ export class Fs {
     return this.lock.shared(async () => {
       const dir = await this.inodeOf(ino);
       if (!isDir(dir.mode)) throw new FsError('ENOTDIR', `inode ${ino} is not a directory`);
-      const out: { name: Buffer; ino: number; dtype: number }[] = [];
-      for await (const e of this.items.readdir(ino)) out.push(e);
-      return out;
+      const cached = this.listings.get(ino);
+      if (cached) return cached;
+      const list = await this.items.readdir(ino);
+      this.listings.set(ino, list);
+      return list;
     });
   }
 
@@ -190,11 +194,12 @@ export class Fs {
     });
   }
 
-  async read(ino: number, offset: number, length: number): Promise<Buffer> {
+  /** Up to `length` bytes at `offset`; into `into` when given (see FileData.read). */
+  async read(ino: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     return this.lock.shared(async () => {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
-      return this.data.read(ino, rec.size, offset, length);
+      return this.data.read(ino, rec.size, offset, length, into);
     });
   }
 
@@ -561,6 +566,7 @@ export class Fs {
   }
 
   private async appendAndFold(events: FsEvent[]): Promise<number> {
+    for (const e of events) if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') this.listings.drop(e.dir);
     const seq = await this.d.writer.append(events);
     for (const e of events) {
       if (e.type === 'ExtentUnmapped') this.d.space.freeAfter(seq, { start: e.physical, count: e.count });

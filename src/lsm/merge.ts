@@ -44,3 +44,31 @@ export async function* mergeNewest(
 async function* toAsync<T>(it: Iterable<T>): AsyncGenerator<T> {
   yield* it;
 }
+
+/**
+ * The same merge over sources already in memory, without a promise per entry: for scans that
+ * want every entry of a range at once (readdir, extent lookups).
+ */
+export function mergeNewestArrays(sources: RunEntry[][], dropTombstones = false): RunEntry[] {
+  const at = sources.map(() => 0);
+  const out: RunEntry[] = [];
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < sources.length; i++) {
+      const h = sources[i]![at[i]!];
+      if (!h) continue;
+      if (best < 0) best = i;
+      else {
+        const b = sources[best]![at[best]!]!;
+        const c = Buffer.compare(h.key, b.key);
+        if (c < 0 || (c === 0 && h.seq > b.seq)) best = i;
+      }
+    }
+    if (best < 0) return out;
+    const winner = sources[best]![at[best]!]!;
+    for (let i = 0; i < sources.length; i++) {
+      while (sources[i]![at[i]!]?.key.equals(winner.key)) at[i]! += 1;
+    }
+    if (!dropTombstones || winner.value) out.push(winner);
+  }
+}

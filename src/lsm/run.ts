@@ -256,6 +256,26 @@ export class RunReader {
     }
   }
 
+  /** Entries with first <= key <= last, in order, as one array (one await per unit). */
+  async collect(first: Buffer, last: Buffer): Promise<RunEntry[]> {
+    const out: RunEntry[] = [];
+    this.users += 1;
+    try {
+      for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
+        if (Buffer.compare(this.index[u]!.first, last) > 0) break;
+        const entries = await this.unit(u);
+        let i = lowerBound(entries, first, byKey);
+        for (; i < entries.length; i++) {
+          if (Buffer.compare(entries[i]!.key, last) > 0) return out;
+          out.push(entries[i]!);
+        }
+      }
+      return out;
+    } finally {
+      this.release();
+    }
+  }
+
   /**
    * Resolves once no lookup or scan is reading the run any more: a run dropped from the
    * manifest keeps its blocks until then, so a scan that started before a compaction finishes

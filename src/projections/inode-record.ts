@@ -6,7 +6,7 @@
  * event's, never the clock's, so a replay produces the same record.
  */
 
-import { produce } from 'immer';
+import { produce, setAutoFreeze } from 'immer';
 import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
 
@@ -47,6 +47,9 @@ export function newInode(
     offlineBlocks: 0,
   };
 }
+
+// records are never mutated outside a recipe; freezing each result only costs time
+setAutoFreeze(false);
 
 type Recipe = (draft: InodeRecord) => void;
 
