@@ -5,8 +5,10 @@
 #
 # The patch makes the binding keep POSIX semantics the stock build loses: utimens gets atime and
 # mtime (not atime twice) in seconds + nanoseconds with UTIME_NOW / UTIME_OMIT told apart, stat
-# times carry nanoseconds, and create/mkdir/mknod/symlink/link/rename get the caller's uid, gid
-# and pid from fuse_get_context(). The patched index.js exports Fuse.SCOUTFS_PATCH.
+# times carry nanoseconds, create/mkdir/mknod/symlink/link/rename get the caller's uid, gid
+# and pid from fuse_get_context(), and a NULL path reaches JS as null (flag_nullpath_ok), so an
+# open file that libfuse has no name for any more is still served through its handle.
+# The patched index.js exports Fuse.SCOUTFS_PATCH, the patch's version (patch_version below).
 #
 # Idempotent: the package's pristine fuse-native.c and index.js are saved once under
 # node_modules/fuse-native/.scoutfs-pristine/, every build patches fresh copies of them in a
@@ -28,6 +30,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 patch_file="$root/native/fuse-native.patch"
 pkg="$root/node_modules/fuse-native"
 expected_version=2.2.6
+# The version of native/fuse-native.patch: what the built binding must report as scoutfs_patch.
+patch_version=2
 
 # --- tools and inputs ------------------------------------------------------------------------
 
@@ -37,6 +41,8 @@ command -v patch >/dev/null 2>&1 || die "patch not found; install it (Debian: ap
 echo '#include <stdio.h>' | gcc -E -x c - >/dev/null 2>&1 ||
   die "gcc cannot find the C library headers (stdio.h); install them (Debian: apt-get install libc6-dev)"
 [ -f "$patch_file" ] || die "missing $patch_file"
+grep -q "^scoutfs patch $patch_version " "$patch_file" ||
+  die "$patch_file does not start with \"scoutfs patch $patch_version\"; bump patch_version here with the patch"
 [ -f "$pkg/package.json" ] || die "missing $pkg; run npm ci first"
 
 version="$(node -p "require(process.argv[1]).version" "$pkg/package.json")"
@@ -119,7 +125,7 @@ gcc -shared -fPIC -pthread -O2 -g -Wall -Wno-unused-parameter \
 
 loaded="$(node -e "process.stdout.write(String(require(process.argv[1]).scoutfs_patch))" "$stage/fuse.node" 2>&1)" ||
   die "the built fuse.node does not load (is libfuse.so.2 installed? Debian: apt-get install libfuse2): $loaded"
-[ "$loaded" = 1 ] || die "the built fuse.node reports scoutfs_patch=$loaded, expected 1"
+[ "$loaded" = "$patch_version" ] || die "the built fuse.node reports scoutfs_patch=$loaded, expected $patch_version"
 
 # --- install ---------------------------------------------------------------------------------
 # index.js first: a patched index.js beside a stock fuse.node refuses to load with a clear
@@ -132,4 +138,4 @@ cp "$stage/fuse-native.c" "$pkg/fuse-native.c.scoutfs-tmp" && mv -f "$pkg/fuse-n
 cp "$stage/fuse.node" "$release/fuse.node.scoutfs-tmp" && mv -f "$release/fuse.node.scoutfs-tmp" "$release/fuse.node"
 rm -rf "$stage"
 echo "$inputs $(outputs)" >"$stamp"
-echo "build-fuse-native: installed $release/fuse.node (scoutfs patch 1)"
+echo "build-fuse-native: installed $release/fuse.node (scoutfs patch $patch_version)"

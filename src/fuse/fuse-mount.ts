@@ -8,8 +8,15 @@
  * and getattr sees other nodes' changes; a single-slot volume caches for a second.
  *
  * Our patched fuse-native (native/build-fuse-native.sh) marks itself with SCOUTFS_PATCH and gets
- * the operation table as it is; the published binding gets it through stock-binding.ts, losing
- * nanosecond times, explicit mtimes and the caller's identity, and the mount says so in its log.
+ * the operation table as it is; a build of another patch version refuses to mount. The
+ * published binding gets the table through stock-binding.ts, losing nanosecond times, explicit
+ * mtimes, the caller's identity and null paths (so libfuse's ".fuse_hidden" names stay visible
+ * while an unlinked file is open), and the mount says so in its log.
+ *
+ * No hard_remove: with it libfuse forgets an unlinked open file's name, and fstat and fchmod on
+ * it fail ENOENT, since the kernel sends their GETATTR and SETATTR without the file handle.
+ * Without it libfuse renames the file to a hidden name, which operations.ts turns into an
+ * unlink and keeps out of the filesystem (hidden-names.ts).
  */
 
 import { createRequire } from 'node:module';
@@ -41,6 +48,8 @@ interface FuseCtor {
 }
 
 const MOUNT_TIMEOUT_MS = 20_000;
+/** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
+const FUSE_PATCH = 2;
 
 export class FuseMount {
   private constructor(
@@ -57,10 +66,17 @@ export class FuseMount {
     if (/[,\\]/.test(o.device))
       throw new FsError('EINVAL', `device path "${o.device}" may not contain "," or "\\"`);
     const Fuse = require('fuse-native') as FuseCtor;
-    const ops = Fuse.SCOUTFS_PATCH ? fuseOperations(fs, log) : stockOperations(fs, log, processCaller());
-    if (!Fuse.SCOUTFS_PATCH) {
-      log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process');
-      log('run native/build-fuse-native.sh for the patched one');
+    const patched = Fuse.SCOUTFS_PATCH !== undefined;
+    if (patched && Fuse.SCOUTFS_PATCH !== FUSE_PATCH) {
+      throw new FsError(
+        'EINVAL',
+        `fuse-native carries scoutfs patch ${Fuse.SCOUTFS_PATCH}, this build needs ${FUSE_PATCH}; run native/build-fuse-native.sh`,
+      );
+    }
+    const ops = patched ? fuseOperations(fs, log) : stockOperations(fs, log, processCaller());
+    if (!patched) {
+      log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process,');
+      log('unlinked open files show as .fuse_hidden names; run native/build-fuse-native.sh to patch it');
     }
     const fuse = new Fuse(mountpoint, ops, {
       fsname: `${o.device},big_writes,max_write=131072,use_ino`,

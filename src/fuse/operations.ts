@@ -7,6 +7,14 @@
  * errors mapped in errno.ts. Open files are tracked by handle, so reads and writes reach the
  * inode even after a rename.
  *
+ * A file unlinked while open keeps no name in the filesystem: libfuse's rename of it to a
+ * ".fuse_hidden" name becomes an unlink, and the hidden name lives in hidden-names.ts. Should
+ * libfuse lose every path to such a file (its directory removed), the patched binding passes
+ * null to the ops that carry a handle (read, write, flush, fsync, release, ftruncate,
+ * fgetattr), and those find the inode by handle; fgetattr always does. A null path reaches a
+ * path-only op only inside a setattr that came with a handle (ftruncate), where utimens asks
+ * for the times the truncate has just set.
+ *
  * The table speaks the calling convention of our patched fuse-native (native/fuse-native.patch):
  * times are seconds and nanoseconds both ways, utimens tells UTIME_NOW ('now') from UTIME_OMIT
  * ('omit'), and the ops that make a name get the caller's uid and gid, so new inodes belong to
@@ -14,13 +22,18 @@
  * of that.
  */
 
+import { FsError } from '../errors.js';
 import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { type Caller, type Fs, S_IFDIR, S_IFREG } from '../fs/fs.js';
 import { S_IFLNK } from '../projections/inode-record.js';
 import { toErrno } from './errno.js';
+import { HiddenNames } from './hidden-names.js';
 
 export type Cb = (res: number, ...values: unknown[]) => void;
+
+/** A path from libfuse: null for an open file it has no name for any more. */
+export type FusePath = string | null;
 
 /** A time utimens asks for: explicit, the current time, or left alone. */
 export type UtimeArg = Timespec | 'now' | 'omit';
@@ -57,12 +70,19 @@ export function statOf(r: InodeRecord): FuseStat {
   };
 }
 
-/** `stat` shapes getattr's answer; the stock binding needs milliseconds (stock-binding.ts). */
-export function fuseOperations(
-  fs: Fs,
-  log: (line: string) => void,
-  stat: (r: InodeRecord) => object = statOf,
-) {
+export interface OperationsOptions {
+  /** Shapes getattr's answer; the stock binding needs milliseconds (stock-binding.ts). */
+  stat?: (r: InodeRecord) => object;
+  /**
+   * Pass libfuse's ".fuse_hidden" renames to the filesystem: the stock binding cannot give an
+   * op a null path, so a hidden file has to keep a name there that libfuse can use.
+   */
+  hiddenInFs?: boolean;
+}
+
+export function fuseOperations(fs: Fs, log: (line: string) => void, o: OperationsOptions = {}) {
+  const stat = o.stat ?? statOf;
+  const hidden = o.hiddenInFs ? null : new HiddenNames(fs);
   const handles = new Map<number, number>();
   let nextHandle = 1;
   const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
@@ -72,15 +92,35 @@ export function fuseOperations(
     );
   };
   const ok = (p: Promise<unknown>) => p.then(() => 0);
-  const ino = (path: string) => fs.resolve(path);
-  const handleIno = async (fd: number, path: string) => handles.get(fd) ?? (await ino(path));
+  const ino = async (path: FusePath) => {
+    if (path === null) throw new FsError('ENOENT', 'the file has no name left');
+    return (await hidden?.ino(path)) ?? fs.resolve(path);
+  };
+  const isOpen = (i: number) => [...handles.values()].includes(i);
+  const handleIno = async (fd: number, path: FusePath) => {
+    const i = handles.get(fd);
+    if (i !== undefined) return i;
+    if (path === null) throw new FsError('EBADF', `no open file with handle ${fd}`);
+    return ino(path);
+  };
   const open = async (i: number): Promise<[number, number]> => {
     const fd = nextHandle++;
     handles.set(fd, i);
     fs.opened(i);
     return [0, fd];
   };
+  const rename = async (from: string, to: string) => {
+    if (hidden && HiddenNames.isHidden(to)) {
+      const i = await ino(from);
+      if (isOpen(i)) return hidden.hide(from, to, i);
+    }
+    await fs.rename(from, to);
+  };
+  const unlink = async (p: string) => {
+    if (!(await hidden?.unlink(p))) await fs.unlink(p);
+  };
   const utime = (t: UtimeArg) => (t === 'omit' ? null : t);
+  const explicit = (t: UtimeArg) => t !== 'omit' && t !== 'now';
 
   return {
     statfs: (_p: string, cb: Cb) =>
@@ -95,8 +135,15 @@ export function fuseOperations(
           .then((i) => fs.getattr(i))
           .then((r) => [0, stat(r)]),
       ),
+    fgetattr: (p: FusePath, fd: number, cb: Cb) =>
+      reply(
+        cb,
+        handleIno(fd, p)
+          .then((i) => fs.getattr(i))
+          .then((r) => [0, stat(r)]),
+      ),
     access: (p: string, _mode: number, cb: Cb) => reply(cb, ok(ino(p))),
-    readdir: (p: string, cb: Cb) =>
+    readdir: (p: FusePath, cb: Cb) =>
       reply(
         cb,
         ino(p)
@@ -113,34 +160,38 @@ export function fuseOperations(
     open: (p: string, _flags: number, cb: Cb) => reply(cb, ino(p).then(open)),
     create: (p: string, mode: number, who: Caller, cb: Cb) =>
       reply(cb, fs.create(p, (mode & 0o7777) | S_IFREG, who).then(open)),
-    release: (_p: string, fd: number, cb: Cb) => {
+    release: (p: FusePath, fd: number, cb: Cb) => {
       const i = handles.get(fd);
       handles.delete(fd);
+      // with a path, libfuse unlinks a hidden name itself right after this
+      if (p === null && i !== undefined && !isOpen(i)) hidden?.forget(i);
       reply(cb, i === undefined ? Promise.resolve(0) : ok(fs.released(i)));
     },
-    read: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+    read: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(
         cb,
         handleIno(fd, p)
           .then((i) => fs.read(i, pos, len))
           .then((data) => data.copy(buf)),
       ),
-    write: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+    write: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(
         cb,
         handleIno(fd, p).then((i) => fs.write(i, pos, buf.subarray(0, len))),
       ),
-    flush: (_p: string, _fd: number, cb: Cb) => cb(0),
-    fsync: (_p: string, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
-    fsyncdir: (_p: string, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
+    flush: (_p: FusePath, _fd: number, cb: Cb) => cb(0),
+    fsync: (_p: FusePath, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
+    fsyncdir: (_p: FusePath, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
     truncate: (p: string, size: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.truncate(i, size)))),
-    ftruncate: (p: string, fd: number, size: number, cb: Cb) =>
+    ftruncate: (p: FusePath, fd: number, size: number, cb: Cb) =>
       reply(cb, ok(handleIno(fd, p).then((i) => fs.truncate(i, size)))),
-    utimens: (p: string, atime: UtimeArg, mtime: UtimeArg, cb: Cb) =>
-      reply(cb, ok(ino(p).then((i) => fs.utimens(i, utime(atime), utime(mtime))))),
-    chown: (p: string, uid: number, gid: number, cb: Cb) =>
+    utimens: (p: FusePath, atime: UtimeArg, mtime: UtimeArg, cb: Cb) =>
+      p === null && !explicit(atime) && !explicit(mtime)
+        ? cb(0)
+        : reply(cb, ok(ino(p).then((i) => fs.utimens(i, utime(atime), utime(mtime))))),
+    chown: (p: FusePath, uid: number, gid: number, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.chown(i, uid, gid)))),
-    chmod: (p: string, mode: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.chmod(i, mode)))),
+    chmod: (p: FusePath, mode: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.chmod(i, mode)))),
     mknod: (p: string, mode: number, dev: number, who: Caller, cb: Cb) =>
       reply(cb, ok(fs.create(p, mode, who, { rdev: dev }))),
     mkdir: (p: string, mode: number, who: Caller, cb: Cb) =>
@@ -148,9 +199,9 @@ export function fuseOperations(
     symlink: (target: string, p: string, who: Caller, cb: Cb) =>
       reply(cb, ok(fs.create(p, S_IFLNK | 0o777, who, { symlink: Buffer.from(target, 'utf8') }))),
     link: (target: string, p: string, _who: Caller, cb: Cb) => reply(cb, ok(fs.link(target, p))),
-    unlink: (p: string, cb: Cb) => reply(cb, ok(fs.unlink(p))),
+    unlink: (p: string, cb: Cb) => reply(cb, ok(unlink(p))),
     rmdir: (p: string, cb: Cb) => reply(cb, ok(fs.rmdir(p))),
-    rename: (from: string, to: string, _who: Caller, cb: Cb) => reply(cb, ok(fs.rename(from, to))),
+    rename: (from: string, to: string, _who: Caller, cb: Cb) => reply(cb, ok(rename(from, to))),
     setxattr: (p: string, name: string, value: Buffer, _pos: number, flags: number, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.setxattr(i, name, Buffer.from(value), flags)))),
     getxattr: (p: string, name: string, _pos: number, cb: Cb) =>

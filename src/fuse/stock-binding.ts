@@ -9,6 +9,9 @@
  * - utimens: the binding does not tell libfuse it understands UTIME_NOW / UTIME_OMIT, so libfuse
  *   silently drops a change of one time alone (touch -m, touch -a) and turns "now" into the
  *   kernel's clock reading; and the binding passes atime twice, so mtime becomes atime.
+ * - No null paths: an op on a file libfuse has no name for fails ENOENT, so a file unlinked while
+ *   open keeps libfuse's ".fuse_hidden" name in the filesystem (readdir shows it, rmdir of its
+ *   directory fails ENOTEMPTY) until the last close unlinks it.
  */
 
 import type { Timespec } from '../events/event.js';
@@ -17,7 +20,7 @@ import type { Caller, Fs } from '../fs/fs.js';
 import { type Cb, fuseOperations, statOf } from './operations.js';
 
 export function stockOperations(fs: Fs, log: (line: string) => void, caller: Caller) {
-  const ops = fuseOperations(fs, log, msStatOf);
+  const ops = fuseOperations(fs, log, { stat: msStatOf, hiddenInFs: true });
   return {
     ...ops,
     create: (p: string, mode: number, cb: Cb) => ops.create(p, mode, caller, cb),
