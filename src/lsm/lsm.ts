@@ -121,6 +121,18 @@ export class Lsm implements ItemIndex {
     }
   }
 
+  /**
+   * The value of `key` when it can be known without IO: from a memtable, or null when no run's
+   * bloom filter admits it. Undefined means "ask `get`".
+   */
+  peek(key: Buffer): Buffer | null | undefined {
+    let e = this.active.get(key);
+    for (let i = 0; !e && i < this.frozen.length; i++) e = this.frozen[i]!.get(key);
+    if (e) return e.value;
+    for (const r of this.readers) if (r.mayHold(key)) return undefined;
+    return null;
+  }
+
   async keysIn(range: KeyRange): Promise<Buffer[]> {
     const out: Buffer[] = [];
     for await (const [k] of this.scan(range)) out.push(k);

@@ -224,6 +224,11 @@ export class RunReader {
     return new RunReader(meta, dev, fsid, cache, index, bloom);
   }
 
+  /** False when the run certainly does not hold `key` (its bloom filter says so), without IO. */
+  mayHold(key: Buffer): boolean {
+    return this.bloom.mayContain(key);
+  }
+
   /** The entry for `key` (a tombstone included), or undefined when the run does not hold it. */
   async get(key: Buffer): Promise<RunEntry | undefined> {
     if (!this.bloom.mayContain(key)) return undefined;

@@ -16,6 +16,8 @@ import type { ItemMutation, ItemView, KeyRange } from './item.js';
 /** The read and write sides of an index, as the projector sees them. */
 export interface ItemIndex {
   get(key: Buffer): Promise<Buffer | null>;
+  /** The value when it is known without IO; undefined sends the read to `get`. */
+  peek?(key: Buffer): Buffer | null | undefined;
   keysIn(range: KeyRange): Promise<Buffer[]>;
   apply(mutations: ItemMutation[], seq: number): void;
 }
@@ -27,8 +29,17 @@ export async function applyTransaction(
   for (const e of txn.events) {
     const n = needs(e);
     const values = new Map<string, Buffer | null>();
-    await Promise.all(n.keys.map(async (k) => values.set(k.toString('latin1'), await index.get(k))));
-    const ranges = await Promise.all(n.ranges.map(async (r) => [r, await index.keysIn(r)] as const));
+    const slow: Buffer[] = [];
+    for (const k of n.keys) {
+      const v = index.peek?.(k);
+      if (v === undefined) slow.push(k);
+      else values.set(k.toString('latin1'), v);
+    }
+    if (slow.length)
+      await Promise.all(slow.map(async (k) => values.set(k.toString('latin1'), await index.get(k))));
+    const ranges = n.ranges.length
+      ? await Promise.all(n.ranges.map(async (r) => [r, await index.keysIn(r)] as const))
+      : [];
     const view: ItemView = {
       get(key) {
         const v = values.get(key.toString('latin1'));
