@@ -75,8 +75,9 @@ async function serve(
     stopping ??= (async () => {
       log(`unmounting ${mountpoint}: ${why}`);
       clearInterval(watch);
-      if (unmountFuse && fuse) await fuse.unmount().catch((err: Error) => log(`fusermount: ${err.message}`));
-      await control?.close();
+      // neither step may hold the unmount forever: the process exits after it in any case
+      if (unmountFuse && fuse) await within(fuse.unmount(), 10_000, 'fusermount -uz', log);
+      if (control) await within(control.close(), 5_000, 'closing the control socket', log);
       let code = 0;
       await node.close().catch((err: Error) => {
         log(`close failed: ${err.message}`);
@@ -129,6 +130,28 @@ async function serve(
   );
   process.send?.({ ready: true });
   process.disconnect?.();
+}
+
+/** Wait for `p`, but no longer than `ms`; a failure or a timeout is logged, not thrown. */
+async function within(
+  p: Promise<unknown>,
+  ms: number,
+  what: string,
+  log: (line: string) => void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const r = await Promise.race([
+    p.then(
+      () => 'done',
+      (err: Error) => `failed: ${err.message}`,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (r !== 'done') log(`${what}: ${r === 'timeout' ? `no answer in ${ms} ms; going on` : r}`);
 }
 
 async function stillMounted(mountpoint: string): Promise<boolean> {

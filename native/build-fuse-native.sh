@@ -6,8 +6,9 @@
 # The patch makes the binding keep POSIX semantics the stock build loses: utimens gets atime and
 # mtime (not atime twice) in seconds + nanoseconds with UTIME_NOW / UTIME_OMIT told apart, stat
 # times carry nanoseconds, create/mkdir/mknod/symlink/link/rename get the caller's uid, gid
-# and pid from fuse_get_context(), and a NULL path reaches JS as null (flag_nullpath_ok), so an
-# open file that libfuse has no name for any more is still served through its handle.
+# and pid from fuse_get_context(), a NULL path reaches JS as null (flag_nullpath_ok), so an
+# open file that libfuse has no name for any more is still served through its handle, and
+# names cross as latin1 strings, one char per byte, so a name that is not UTF-8 is kept exactly.
 # The patched index.js exports Fuse.SCOUTFS_PATCH, the patch's version (patch_version below).
 #
 # Idempotent: the package's pristine fuse-native.c and index.js are saved once under
@@ -31,7 +32,7 @@ patch_file="$root/native/fuse-native.patch"
 pkg="$root/node_modules/fuse-native"
 expected_version=2.2.6
 # The version of native/fuse-native.patch: what the built binding must report as scoutfs_patch.
-patch_version=2
+patch_version=3
 
 # --- tools and inputs ------------------------------------------------------------------------
 

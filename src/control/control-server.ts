@@ -10,25 +10,39 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { FsError } from '../errors.js';
+import { shown } from '../fs/names.js';
 import type { Node } from '../node/node.js';
 import { indexEntryOf, seqIndexRange } from '../projections/seq-index.js';
 import { type ControlReply, type ControlRequest, WALK_CHUNK } from './protocol.js';
 
 export class ControlServer {
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly conns: Set<Socket>,
+  ) {}
 
   static async listen(socket: string, node: Node, onUnmount: () => void): Promise<ControlServer> {
     await rm(socket, { force: true });
-    const server = createServer((conn) => serve(conn, node, onUnmount));
+    const conns = new Set<Socket>();
+    const server = createServer((conn) => {
+      conns.add(conn);
+      conn.on('close', () => conns.delete(conn));
+      serve(conn, node, onUnmount);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socket, () => resolve());
     });
-    return new ControlServer(server);
+    return new ControlServer(server, conns);
   }
 
+  /** Stop listening; connections still open are cut after their reply had its chance. */
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    setTimeout(() => {
+      for (const c of this.conns) c.destroy();
+    }, 1000).unref();
+    return closed;
   }
 }
 
@@ -102,7 +116,8 @@ async function handle(
       };
     }
     case 'inoPath':
-      return fs.inoPaths(req.ino);
+      // the filesystem's paths are byte strings; the channel is JSON, so they go as UTF-8 text
+      return (await fs.inoPaths(req.ino)).map(shown);
     case 'sync':
       return { seq: await node.sync() };
     case 'unmount':

@@ -9,6 +9,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -33,12 +34,18 @@ export function pathsFor(id: string): { file: string; socket: string; log: strin
   return { file: join(dir, `${id}.json`), socket: join(dir, `${id}.sock`), log: join(dir, `${id}.log`) };
 }
 
+/** A process that exists and is not a zombie (a killed mount waiting to be reaped is dead). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -5,8 +5,9 @@
  * whole with zeros around the data, so a hole never reads as old contents) and writes mapped
  * blocks in place; the device writes finish before the events that map the blocks are
  * appended, and the log writer's data barrier makes them durable before those events are.
- * Bytes past the end of a file inside its last block are always zero (truncate zeroes them),
- * so growing a file exposes zeros. Extents are at most MAX_EXTENT_BLOCKS long; a write that
+ * Bytes past the end of a file inside its last block may hold old data (a shrinking truncate
+ * leaves them, so an uncommitted truncate cannot damage committed data); whatever grows the
+ * file zeroes them first, so growing a file exposes zeros. Extents are at most MAX_EXTENT_BLOCKS long; a write that
  * continues the previous extent on the device extends it instead of adding one.
  *
  * Unmapping a large file takes several appends (`step`): a crash between them leaves extents
@@ -118,12 +119,26 @@ export class FileData {
     for (const x of fresh) await this.map(c, ino, x);
   }
 
-  /** Unmap the blocks past `size` and zero the rest of the block that holds it. */
-  async unmapPast(c: Change, ino: number, size: number, step: StepFn): Promise<void> {
+  /**
+   * Set the size from `oldSize` to `newSize`. Shrinking unmaps the blocks past the new end but
+   * leaves the bytes of its last block alone: zeroing them now, in place, would destroy
+   * committed data if the truncate never commits. Growing zeroes them, since they are about to
+   * become part of the file.
+   */
+  async truncate(c: Change, ino: number, oldSize: number, newSize: number, step: StepFn): Promise<void> {
+    if (newSize < oldSize) await this.unmapPast(c, ino, newSize, step, false);
+    else await this.unmapPast(c, ino, oldSize, step);
+  }
+
+  /**
+   * Unmap the blocks past `size`; with `zeroTail`, zero the rest of the block that holds it
+   * (only ever past the committed end of the file).
+   */
+  async unmapPast(c: Change, ino: number, size: number, step: StepFn, zeroTail = true): Promise<void> {
     const keep = Math.ceil(size / BLOCK_SIZE);
     const partial = size % BLOCK_SIZE;
     for (const x of await this.items.extentsFrom(ino, Math.max(0, keep - 1))) {
-      if (partial && x.logical < keep) {
+      if (zeroTail && partial && x.logical < keep) {
         const tail = (x.physical + (keep - 1 - x.logical)) * BLOCK_SIZE + partial;
         await this.dev.write(tail, Buffer.alloc(BLOCK_SIZE - partial));
         this.dirty = true;

@@ -97,7 +97,8 @@ export class FsItems {
   }
 
   async isEmptyDir(dir: number): Promise<boolean> {
-    for await (const _ of this.src.scan({ first: readdirKey(dir, 0), last: readdirKey(dir, MAX) })) return false;
+    for await (const _ of this.src.scan({ first: readdirKey(dir, 0), last: readdirKey(dir, MAX) }))
+      return false;
     return true;
   }
 

@@ -12,10 +12,11 @@
  * barrier); freed blocks are reused only after the freeing transaction is durable.
  *
  * The FUSE binding is path based, so paths are resolved through directory items with a cache
- * that every unlink, rmdir and rename keeps right. libfuse keeps open-but-unlinked files alive
- * by renaming them to ".fuse_hidden..." names and unlinking those at the last close; such a
- * rename marks the inode an orphan, so a crash before the last close leaves it to be reclaimed
- * at the next mount.
+ * that every unlink, rmdir and rename keeps right. Paths and names, xattr names included, are
+ * byte strings, one char per byte (names.ts), so a name need not be UTF-8. libfuse keeps
+ * open-but-unlinked files alive by renaming them to ".fuse_hidden..." names and unlinking those
+ * at the last close; such a rename marks the inode an orphan, so a crash before the last close
+ * leaves it to be reclaimed at the next mount.
  */
 
 import type { BlockDevice } from '../device/device.js';
@@ -31,7 +32,7 @@ import type { DataSpace } from './data-space.js';
 import { FileData, UNMAP_BATCH } from './file-data.js';
 import { FsItems, type ItemSource } from './fs-items.js';
 import { ListingCache } from './listing-cache.js';
-import { nameBytes, pathComponents, splitPath } from './names.js';
+import { byteString, bytesOf, nameBytes, pathComponents, shown, splitPath } from './names.js';
 import { RwLock } from './rw-lock.js';
 
 const INODE_BATCH = 1024;
@@ -175,11 +176,11 @@ export class Fs {
   async listxattr(ino: number): Promise<string[]> {
     return this.lock.shared(async () => {
       await this.inodeOf(ino);
-      return (await this.items.xattrNames(ino)).map((n) => n.toString('utf8'));
+      return (await this.items.xattrNames(ino)).map(byteString);
     });
   }
 
-  /** Paths that link an inode, found through its backrefs (for ino-path). */
+  /** Paths that link an inode, as byte strings, found through its backrefs (for ino-path). */
   async inoPaths(ino: number, limit = 16): Promise<string[]> {
     return this.lock.shared(async () => {
       await this.inodeOf(ino);
@@ -187,7 +188,7 @@ export class Fs {
       const out: string[] = [];
       for (const b of await this.items.backrefs(ino)) {
         const parent = await this.pathOfDir(b.dir);
-        out.push(`${parent === '/' ? '' : parent}/${b.name.toString('utf8')}`);
+        out.push(`${parent === '/' ? '' : parent}/${byteString(b.name)}`);
         if (out.length >= limit) break;
       }
       return out;
@@ -471,7 +472,7 @@ export class Fs {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
       if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-      await this.data.unmapPast(c, ino, Math.min(size, rec.size), this.step);
+      await this.data.truncate(c, ino, rec.size, size, this.step);
       c.events.push({ type: 'FileTruncated', ino, size, time: now() });
     });
   }
@@ -566,7 +567,8 @@ export class Fs {
   }
 
   private async appendAndFold(events: FsEvent[]): Promise<number> {
-    for (const e of events) if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') this.listings.drop(e.dir);
+    for (const e of events)
+      if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') this.listings.drop(e.dir);
     const seq = await this.d.writer.append(events);
     for (const e of events) {
       if (e.type === 'ExtentUnmapped') this.d.space.freeAfter(seq, { start: e.physical, count: e.count });
@@ -648,7 +650,7 @@ export class Fs {
       if (depth > 4096) throw EIO(`directory ${dir} is deeper than 4096 levels`);
       const up = await this.items.backrefs(at);
       if (up.length !== 1) throw EIO(`directory ${at} has ${up.length} parents`);
-      parts.unshift(up[0]!.name.toString('utf8'));
+      parts.unshift(byteString(up[0]!.name));
       at = up[0]!.dir;
     }
     return `/${parts.join('/')}`;
@@ -679,14 +681,14 @@ export class Fs {
   }
 }
 function xattrName(name: string): Buffer {
-  const b = Buffer.from(name, 'utf8');
+  const b = bytesOf(name);
   if (b.length === 0 || b.length > LIMITS.xattrNameMax) {
     throw new FsError('ERANGE', `xattr name of ${b.length} bytes; the limit is ${LIMITS.xattrNameMax}`);
   }
   if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)) {
     throw new FsError(
       'EOPNOTSUPP',
-      `xattr "${name}" is not in the user, trusted, security or system namespace`,
+      `xattr "${shown(name)}" is not in the user, trusted, security or system namespace`,
     );
   }
   return b;

@@ -10,8 +10,9 @@
  * Our patched fuse-native (native/build-fuse-native.sh) marks itself with SCOUTFS_PATCH and gets
  * the operation table as it is; a build of another patch version refuses to mount. The
  * published binding gets the table through stock-binding.ts, losing nanosecond times, explicit
- * mtimes, the caller's identity and null paths (so libfuse's ".fuse_hidden" names stay visible
- * while an unlinked file is open), and the mount says so in its log.
+ * mtimes, the caller's identity, null paths (so libfuse's ".fuse_hidden" names stay visible
+ * while an unlinked file is open) and names that are not UTF-8, and the mount says so in its
+ * log.
  *
  * No hard_remove: with it libfuse forgets an unlinked open file's name, and fstat and fchmod on
  * it fail ENOENT, since the kernel sends their GETATTR and SETATTR without the file handle.
@@ -49,7 +50,7 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 2;
+const FUSE_PATCH = 3;
 
 export class FuseMount {
   private constructor(
@@ -76,7 +77,8 @@ export class FuseMount {
     const ops = patched ? fuseOperations(fs, log) : stockOperations(fs, log, processCaller());
     if (!patched) {
       log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process,');
-      log('unlinked open files show as .fuse_hidden names; run native/build-fuse-native.sh to patch it');
+      log('unlinked open files show as .fuse_hidden names, names must be UTF-8;');
+      log('run native/build-fuse-native.sh to patch it');
     }
     const fuse = new Fuse(mountpoint, ops, {
       fsname: `${o.device},big_writes,max_write=131072,use_ino`,

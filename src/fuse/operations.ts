@@ -17,15 +17,17 @@
  *
  * The table speaks the calling convention of our patched fuse-native (native/fuse-native.patch):
  * times are seconds and nanoseconds both ways, utimens tells UTIME_NOW ('now') from UTIME_OMIT
- * ('omit'), and the ops that make a name get the caller's uid and gid, so new inodes belong to
- * whoever made them. stock-binding.ts adapts the table to the published binding, which has none
- * of that.
+ * ('omit'), the ops that make a name get the caller's uid and gid, so new inodes belong to
+ * whoever made them, and paths, names and link targets are byte strings, one char per byte, both
+ * ways (names.ts), so a name that is not UTF-8 is kept exactly. stock-binding.ts adapts the table
+ * to the published binding, which has none of that.
  */
 
 import { FsError } from '../errors.js';
 import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { type Caller, type Fs, S_IFDIR, S_IFREG } from '../fs/fs.js';
+import { byteString, bytesOf } from '../fs/names.js';
 import { S_IFLNK } from '../projections/inode-record.js';
 import { toErrno } from './errno.js';
 import { HiddenNames } from './hidden-names.js';
@@ -148,14 +150,14 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
         cb,
         ino(p)
           .then((i) => fs.readdir(i))
-          .then((list) => [0, ['.', '..', ...list.map((e) => e.name.toString('utf8'))]]),
+          .then((list) => [0, ['.', '..', ...list.map((e) => byteString(e.name))]]),
       ),
     readlink: (p: string, cb: Cb) =>
       reply(
         cb,
         ino(p)
           .then((i) => fs.readlink(i))
-          .then((t) => [0, t.toString('utf8')]),
+          .then((t) => [0, byteString(t)]),
       ),
     open: (p: string, _flags: number, cb: Cb) => reply(cb, ino(p).then(open)),
     create: (p: string, mode: number, who: Caller, cb: Cb) =>
@@ -197,7 +199,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     mkdir: (p: string, mode: number, who: Caller, cb: Cb) =>
       reply(cb, ok(fs.create(p, (mode & 0o7777) | S_IFDIR, who))),
     symlink: (target: string, p: string, who: Caller, cb: Cb) =>
-      reply(cb, ok(fs.create(p, S_IFLNK | 0o777, who, { symlink: Buffer.from(target, 'utf8') }))),
+      reply(cb, ok(fs.create(p, S_IFLNK | 0o777, who, { symlink: bytesOf(target) }))),
     link: (target: string, p: string, _who: Caller, cb: Cb) => reply(cb, ok(fs.link(target, p))),
     unlink: (p: string, cb: Cb) => reply(cb, ok(unlink(p))),
     rmdir: (p: string, cb: Cb) => reply(cb, ok(fs.rmdir(p))),
