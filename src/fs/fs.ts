@@ -12,11 +12,11 @@
  * barrier); freed blocks are reused only after the freeing transaction is durable.
  *
  * The FUSE binding is path based, so paths are resolved through directory items with a cache
- * that every unlink, rmdir and rename keeps right. Paths and names, xattr names included, are
- * byte strings, one char per byte (names.ts), so a name need not be UTF-8. libfuse keeps
- * open-but-unlinked files alive by renaming them to ".fuse_hidden..." names and unlinking those
- * at the last close; such a rename marks the inode an orphan, so a crash before the last close
- * leaves it to be reclaimed at the next mount.
+ * that every unlink, rmdir and rename keeps right. Paths and names are byte strings (one
+ * character per byte). An unlink of a file that is still open leaves it an orphan until the
+ * last close; a crash before that leaves it to be reclaimed at the next mount. (With a stock
+ * binding, libfuse renames such a file to a ".fuse_hidden..." name instead; that rename marks
+ * the inode an orphan the same way.)
  */
 
 import type { BlockDevice } from '../device/device.js';
