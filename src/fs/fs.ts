@@ -491,6 +491,9 @@ export class Fs {
       return;
     }
     this.openCount.delete(ino);
+    // the common close: the file still has a name, nothing to decide
+    const now = await this.lock.shared(() => this.items.inode(ino));
+    if (!now || now.nlink > 0 || isDir(now.mode)) return;
     await this.mutate(async (c) => {
       const rec = await this.items.inode(ino);
       if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);

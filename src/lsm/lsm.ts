@@ -134,9 +134,7 @@ export class Lsm implements ItemIndex {
   }
 
   async keysIn(range: KeyRange): Promise<Buffer[]> {
-    const out: Buffer[] = [];
-    for await (const [k] of this.scan(range)) out.push(k);
-    return out;
+    return (await this.collect(range)).map(([k]) => k);
   }
 
   /** Live items in a range, in key order. */
