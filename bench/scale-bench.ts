@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StoreOptions } from '../src/node/store.js';
-import { buildVolume } from './scale-build.js';
+import type { BuildResult } from './scale-build.js';
 import type { ProbeInput, ProbeResult } from './scale-probe.js';
 import { renderScaleReport } from './scale-report.js';
 import { treeOf } from './scale-tree.js';
@@ -38,7 +38,7 @@ export async function runScaleBench(
   const tree = treeOf(inodes);
   const path = join(dir, 'scale.img');
   try {
-    const build = await buildVolume(path, tree, CHANGES, store, note);
+    const build = await buildInChild({ path, inodes, changes: CHANGES, store }, note);
     note('reopen, walk-inodes and full scans in a child process');
     const probe = await probeInChild({
       path,
@@ -61,6 +61,46 @@ function count(arg: string | undefined, fallback: number, min: number, what: str
 }
 
 type ChildMessage = { ok: true; result: ProbeResult } | { ok: false; error: string };
+type BuildMessage = { note: string } | { ok: true; result: BuildResult } | { ok: false; error: string };
+
+/**
+ * The build runs in a child whose V8 heap is capped at this many MiB: the memtable and unit
+ * cache budgets plus their overhead and compaction's working set fit in it, and V8 collects
+ * garbage before the process grows past it.
+ */
+export const BUILD_HEAP_MIB = 192;
+
+function buildInChild(
+  input: { path: string; inodes: number; changes: number; store: StoreOptions },
+  note: (line: string) => void,
+): Promise<BuildResult> {
+  const child = fork(
+    fileURLToPath(new URL('./scale-build-child.ts', import.meta.url)),
+    [JSON.stringify(input)],
+    {
+      stdio: ['ignore', 2, 2, 'ipc'],
+      execArgv: [...process.execArgv, `--max-old-space-size=${BUILD_HEAP_MIB}`],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let answer: BuildMessage | null = null;
+    child.on('message', (m: BuildMessage) => {
+      if ('note' in m) note(m.note);
+      else answer = m;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const a = answer as BuildMessage | null;
+      if (a && 'ok' in a && a.ok) resolve(a.result);
+      else
+        reject(
+          new Error(
+            (a && 'error' in a && a.error) || `build child exited with ${signal ?? code} before answering`,
+          ),
+        );
+    });
+  });
+}
 
 function probeInChild(input: ProbeInput): Promise<ProbeResult> {
   const child = fork(fileURLToPath(new URL('./scale-child.ts', import.meta.url)), [JSON.stringify(input)], {

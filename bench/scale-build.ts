@@ -1,6 +1,6 @@
 /*
  * Building the scale benchmark's volume the way a mount will: through the log and the
- * projections, not through FUSE (which does not exist yet).
+ * projections, not through FUSE (whose round trips would measure the binding, not the index).
  *
  * A LogWriter on slot 1 appends each create's events; every CREATES_PER_COMMIT creates the open
  * transaction is committed without waiting, so the next one fills while the last is synced

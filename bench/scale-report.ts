@@ -11,6 +11,7 @@
 
 import type { StoreOptions } from '../src/node/store.js';
 import { perSecond } from './measure.js';
+import { BUILD_HEAP_MIB } from './scale-bench.js';
 import type { BuildResult } from './scale-build.js';
 import type { ProbeResult } from './scale-probe.js';
 import type { Tree } from './scale-tree.js';
@@ -75,12 +76,13 @@ export function renderScaleReport(r: ScaleReport): string {
   ];
   return [
     'built through the log + projection path (LogWriter on slot 1 -> committed$ -> Store.apply),',
-    'not through FUSE (there is no mount yet)',
+    'not through the mount (FUSE round trips would measure the binding, not the index)',
     `device: sparse file of ${gib(b.deviceBytes)}; mkfs with 2 log slots of ${gib(b.logBytesPerSlot)}, ` +
       `meta region ${gib(b.metaBytes)} (see scale-build.ts for why so large)`,
     '',
     `volume: ${int(tree.inodes)} inodes under the root: ${int(tree.dirs)} directories, ${int(tree.files)} files; ` +
-      `store: memtable ${bytes(r.store.memtableBytes ?? 0)}, unit cache ${bytes(r.store.cacheBytes ?? 0)}`,
+      `store: memtable ${bytes(r.store.memtableBytes ?? 0)}, unit cache ${bytes(r.store.cacheBytes ?? 0)}; ` +
+      `the build runs in a child process with its V8 heap capped at ${BUILD_HEAP_MIB} MiB`,
     `build: ${int(b.creates)} creates = ${int(b.events)} events (InodeCreated + DirentAdded) in ` +
       `${int(b.transactions)} transactions, ${secs(b.buildMs)} to durable and folded, CPU ${secs(b.buildCpuMs)} ` +
       `(${(b.buildCpuMs / b.buildMs).toFixed(2)} cores busy); then checkpoint ${secs(b.checkpointMs)}`,
