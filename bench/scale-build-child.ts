@@ -8,7 +8,7 @@
  */
 
 import type { StoreOptions } from '../src/node/store.js';
-import { buildVolume } from './scale-build.js';
+import { buildVolumeThroughFs } from './scale-build-fs.js';
 import { treeOf } from './scale-tree.js';
 
 interface Input {
@@ -22,8 +22,12 @@ const send = (m: unknown) => new Promise<void>((resolve) => process.send!(m, () 
 
 try {
   const input = JSON.parse(process.argv[2] ?? '') as Input;
-  const result = await buildVolume(input.path, treeOf(input.inodes), input.changes, input.store, (line) =>
-    process.send!({ note: line }),
+  const result = await buildVolumeThroughFs(
+    input.path,
+    treeOf(input.inodes),
+    input.changes,
+    input.store,
+    (line) => process.send!({ note: line }),
   );
   await send({ ok: true, result });
 } catch (err) {

@@ -75,18 +75,18 @@ export function renderScaleReport(r: ScaleReport): string {
     row('  fs item scan / warm walk-inodes', ratio(p.inodeScan.ms, warmWalk)),
   ];
   return [
-    'built through the log + projection path (LogWriter on slot 1 -> committed$ -> Store.apply),',
-    'not through the mount (FUSE round trips would measure the binding, not the index)',
+    'built through the filesystem API as the mount runs it (Node on slot 1: fs.create, the node\'s own',
+    'commits, checkpoints and write stalls), not through FUSE (its round trips would measure the binding)',
     `device: sparse file of ${gib(b.deviceBytes)}; mkfs with 2 log slots of ${gib(b.logBytesPerSlot)}, ` +
       `meta region ${gib(b.metaBytes)} (see scale-build.ts for why so large)`,
     '',
     `volume: ${int(tree.inodes)} inodes under the root: ${int(tree.dirs)} directories, ${int(tree.files)} files; ` +
       `store: memtable ${bytes(r.store.memtableBytes ?? 0)}, unit cache ${bytes(r.store.cacheBytes ?? 0)}; ` +
       `the build runs in a child process with its V8 heap capped at ${BUILD_HEAP_MIB} MiB`,
-    `build: ${int(b.creates)} creates = ${int(b.events)} events (InodeCreated + DirentAdded) in ` +
+    `build: ${int(b.creates)} creates = ${int(b.events)} events (InodeCreated + DirentAdded, InodesReserved) in ` +
       `${int(b.transactions)} transactions, ${secs(b.buildMs)} to durable and folded, CPU ${secs(b.buildCpuMs)} ` +
       `(${(b.buildCpuMs / b.buildMs).toFixed(2)} cores busy); then checkpoint ${secs(b.checkpointMs)}`,
-    `write stalls (waits for a flush and its compactions): ${b.stalls}, ${secs(b.stallMs)} of the build; ` +
+    `write stalls (creates waiting for the checkpoint in flight): ${b.stalls}, ${secs(b.stallMs)} of the build; ` +
       `RSS of the child before it did anything (node + tsx loader + modules): ${mb(p.baselineRssBytes)}`,
     `log: peak ${int(b.logPeakBlocks)} of ${int(b.logCapacityBlocks)} blocks, ${b.trims} trims; ` +
       `index: ${b.runs} runs, ${int(b.runItems)} entries in them, manifest generation ${b.manifests}; ` +

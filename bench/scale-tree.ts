@@ -44,6 +44,18 @@ export function* creates(t: Tree): Generator<FsEvent[]> {
   }
 }
 
+/** The same creates as paths for the filesystem API, with the inode number each should get. */
+export function* createPaths(t: Tree): Generator<{ path: string; mode: number; ino: number }> {
+  let ino = ROOT_INO + 1;
+  for (let d = 0; d < t.dirs; d++) {
+    const dir = `/archive-${pad(d)}`;
+    yield { path: dir, mode: S_IFDIR | 0o755, ino: ino++ };
+    const files = Math.floor(t.files / t.dirs) + (d < t.files % t.dirs ? 1 : 0);
+    for (let f = 0; f < files; f++)
+      yield { path: `${dir}/obs-${pad(f)}-r1.fits`, mode: S_IFREG | 0o644, ino: ino++ };
+  }
+}
+
 /** `count` distinct inode numbers spread over the tree, with whether each is a directory. */
 export function changedInodes(t: Tree, count: number): { ino: number; dir: boolean }[] {
   const n = t.inodes;

@@ -38,6 +38,8 @@ const LOG_CHECKPOINT_FRACTION = 0.6;
 const LOG_STALL_FRACTION = 0.8;
 
 export class Node {
+  /** What the node did, for tools and benchmarks. */
+  readonly counters = { checkpoints: 0, trims: 0, stalls: 0, stallMs: 0 };
   private checkpointing: Promise<void> | null = null;
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
@@ -114,7 +116,12 @@ export class Node {
     if (!this.store.needsCheckpoint && used < LOG_CHECKPOINT_FRACTION) return;
     if (this.checkpointing) {
       // a write stall: the memtable or the log must not outgrow the checkpoint in flight
-      if (this.store.needsCheckpoint || used > LOG_STALL_FRACTION) await this.checkpointing;
+      if (this.store.needsCheckpoint || used > LOG_STALL_FRACTION) {
+        const t = performance.now();
+        await this.checkpointing;
+        this.counters.stalls += 1;
+        this.counters.stallMs += performance.now() - t;
+      }
       return;
     }
     await this.checkpoint();
@@ -133,7 +140,8 @@ export class Node {
         await this.writer.commit();
         return { flushed: this.store.checkpointCommitted([this.writer]) };
       });
-      await flushed;
+      this.counters.trims += await flushed;
+      this.counters.checkpoints += 1;
     } catch (err) {
       this.failure ??= err as Error;
       this.fs.fail(err as Error);

@@ -132,15 +132,19 @@ export class Store {
   /**
    * Checkpoint what is folded now, for an owner that folds live: call it with no mutation in
    * flight and every folded event committed. The memtable freezes before this returns; the
-   * promise resolves once the run is durable and the logs are trimmed.
+   * promise resolves once the run is durable and the logs are trimmed, with how many were.
    */
-  checkpointCommitted(writers: LogWriter[]): Promise<void> {
+  checkpointCommitted(writers: LogWriter[]): Promise<number> {
     const at = this.positions.map((p) => ({ ...p }));
     const flushed = this.freeze();
     return flushed.then(async () => {
+      let trims = 0;
       for (const w of writers) {
-        if (w.usedBlocks > w.capacityBlocks * this.retention) await w.trim(at[w.slot]!);
+        if (w.usedBlocks <= w.capacityBlocks * this.retention) continue;
+        await w.trim(at[w.slot]!);
+        trims += 1;
       }
+      return trims;
     });
   }
 
