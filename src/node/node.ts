@@ -11,9 +11,9 @@
  *
  * Checkpoints happen here: when the memtable is full or the log is filling, the node commits
  * its writer, freezes the memtable under the filesystem's exclusive lock (so the checkpoint
- * covers exactly what is committed), writes the run in the background and trims the log. A
- * mutation that finds the memtable full while a flush is still running waits for it: the
- * write stall that bounds memory.
+ * covers exactly what is committed), writes the run and runs the compactions it sets off in
+ * the background, and trims the log. A mutation that finds the new memtable full while that
+ * checkpoint is still running waits for it: the write stall that bounds memory.
  */
 
 import { LogWriter as Writer } from '../events/log-writer.js';
@@ -41,6 +41,8 @@ export class Node {
   /** What the node did, for tools and benchmarks. */
   readonly counters = { checkpoints: 0, trims: 0, stalls: 0, stallMs: 0 };
   private checkpointing: Promise<void> | null = null;
+  /** Until the checkpoint in flight has frozen the memtable. */
+  private freezing: Promise<void> | null = null;
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
 
@@ -110,21 +112,32 @@ export class Node {
     return seq;
   }
 
+  /**
+   * After each mutation: start a checkpoint in the background when the memtable is full or the
+   * log is filling; if one is already in flight and the new memtable is full too (or the log is
+   * nearly full), wait for it (a write stall). A checkpoint covers its flush and the compactions
+   * after it, so at most one frozen memtable and one compaction's working set exist at a time.
+   */
   async maybeCheckpoint(): Promise<void> {
     if (this.failure) throw this.failure;
     const used = this.writer.usedBlocks / this.writer.capacityBlocks;
     if (!this.store.needsCheckpoint && used < LOG_CHECKPOINT_FRACTION) return;
-    if (this.checkpointing) {
-      // a write stall: the memtable or the log must not outgrow the checkpoint in flight
-      if (this.store.needsCheckpoint || used > LOG_STALL_FRACTION) {
-        const t = performance.now();
-        await this.checkpointing;
-        this.counters.stalls += 1;
-        this.counters.stallMs += performance.now() - t;
-      }
+    if (!this.checkpointing) {
+      this.checkpoint().catch(() => {});
       return;
     }
-    await this.checkpoint();
+    if (this.freezing) {
+      // the checkpoint has not frozen the memtable yet: wait for that, not for its flush
+      await this.freezing;
+      return;
+    }
+    if (this.store.needsCheckpoint || used > LOG_STALL_FRACTION) {
+      const t = performance.now();
+      await this.checkpointing.catch(() => {});
+      this.counters.stalls += 1;
+      this.counters.stallMs += performance.now() - t;
+      if (this.failure) throw this.failure;
+    }
   }
 
   checkpoint(): Promise<void> {
@@ -136,11 +149,19 @@ export class Node {
 
   private async runCheckpoint(): Promise<void> {
     try {
-      const { flushed } = await this.fs.quiesced(async () => {
+      const frozen = this.fs.quiesced(async () => {
         await this.writer.commit();
         return { flushed: this.store.checkpointCommitted([this.writer]) };
       });
+      this.freezing = frozen.then(
+        () => {},
+        () => {},
+      );
+      const { flushed } = await frozen.finally(() => {
+        this.freezing = null;
+      });
       this.counters.trims += await flushed;
+      await this.store.lsm.idle();
       this.counters.checkpoints += 1;
     } catch (err) {
       this.failure ??= err as Error;
