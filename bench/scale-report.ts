@@ -75,7 +75,7 @@ export function renderScaleReport(r: ScaleReport): string {
     row('  fs item scan / warm walk-inodes', ratio(p.inodeScan.ms, warmWalk)),
   ];
   return [
-    'built through the filesystem API as the mount runs it (Node on slot 1: fs.create, the node\'s own',
+    "built through the filesystem API as the mount runs it (Node on slot 1: fs.create, the node's own",
     'commits, checkpoints and write stalls), not through FUSE (its round trips would measure the binding)',
     `device: sparse file of ${gib(b.deviceBytes)}; mkfs with 2 log slots of ${gib(b.logBytesPerSlot)}, ` +
       `meta region ${gib(b.metaBytes)} (see scale-build.ts for why so large)`,

@@ -30,22 +30,11 @@ import {
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { errnoAs, errnoOf, NOBODY, runAs, sh, suiteMount } from '../helpers/posix.js';
+import { errnoAs, errnoOf, freshDirs, NOBODY, runAs, sh, suiteMount } from '../helpers/posix.js';
 
 const mnt = suiteMount(test);
-let n = 0;
-
-test.before(() => {
-  // the scratch directory is 0700 (mkdtemp); nobody must reach the mount point inside it
-  chmodSync(mnt().scratch, 0o755);
-});
-
 /** A fresh directory (0755, root's) in the mount for one test. */
-function fresh(): string {
-  const d = join(mnt().dir, `t${n++}`);
-  mkdirSync(d);
-  return d;
-}
+const fresh = freshDirs(test, mnt);
 
 function mode(p: string): number {
   return statSync(p).mode & 0o7777;

@@ -20,7 +20,6 @@ import {
   fchownSync,
   fstatSync,
   futimesSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -33,21 +32,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withMount } from '../helpers/mount.js';
-import { errnoAs, errnoOf, NOBODY, runAs, sh, suiteMount } from '../helpers/posix.js';
+import { errnoAs, errnoOf, freshDirs, NOBODY, runAs, sh, suiteMount } from '../helpers/posix.js';
 
 const mnt = suiteMount(test);
-let n = 0;
-
-test.before(() => {
-  // the scratch directory is 0700 (mkdtemp); nobody must reach the mount point inside it
-  chmodSync(mnt().scratch, 0o755);
-});
-
-function fresh(): string {
-  const d = join(mnt().dir, `t${n++}`);
-  mkdirSync(d);
-  return d;
-}
+/** A fresh directory (0755, root's) in the mount for one test. */
+const fresh = freshDirs(test, mnt);
 
 /** Run a python3 program with `args` as sys.argv[1:]; its stdout. */
 function python(program: string, ...args: string[]): string {

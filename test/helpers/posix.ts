@@ -13,7 +13,8 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, statfsSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Test } from 'uvu';
 import { buildCli } from './cli.js';
 import { forceUnmount, isMounted, type MountOptions, type TestMount, withMount } from './mount.js';
@@ -179,4 +180,21 @@ export async function eventually(
     commit(m);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Fresh directories in a suite mount, one per call (0755, root's), with the scratch directory
+ * around the mount point opened up so `nobody` can reach the mount.
+ */
+export function freshDirs(suite: Test, mnt: () => TestMount): () => string {
+  let n = 0;
+  suite.before(() => {
+    // the scratch directory is 0700 (mkdtemp); nobody must reach the mount point inside it
+    chmodSync(mnt().scratch, 0o755);
+  });
+  return () => {
+    const d = join(mnt().dir, `t${n++}`);
+    mkdirSync(d);
+    return d;
+  };
 }
