@@ -194,16 +194,14 @@ test('mount - refuses a second mount of the same slot, bad options and foreign d
   });
 });
 
-test('unmount - umount, fusermount -u and scoutfs umount all end the serving process cleanly', async () => {
+test('unmount - umount, fusermount -u, SIGTERM, SIGINT and scoutfs umount all end the serving process cleanly', async () => {
   await withMount(async (m) => {
-    const ways: string[][] = [
-      ['umount', m.dir],
-      ['fusermount', '-u', m.dir],
-    ];
+    const ways: string[][] = [['umount', m.dir], ['fusermount', '-u', m.dir], ['SIGTERM'], ['SIGINT']];
     for (const [i, way] of ways.entries()) {
       writeFileSync(join(m.dir, `f${i}`), `data ${i}`);
       const pid = servingPid(m.dir);
-      assert.is(spawnSync(way[0]!, way.slice(1)).status, 0, way.join(' '));
+      if (way[0]!.startsWith('SIG')) process.kill(pid, way[0] as NodeJS.Signals);
+      else assert.is(spawnSync(way[0]!, way.slice(1)).status, 0, way.join(' '));
       await waitUnmounted(m.dir);
       for (let t = 0; t < 100 && processAlive(pid); t++) await new Promise((r) => setTimeout(r, 50));
       assert.not.ok(processAlive(pid), `${way[0]}: serving process exited`);
