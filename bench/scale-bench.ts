@@ -2,7 +2,7 @@
  * The scale benchmark (issue "Projections and the LSM index"): build a volume of 1,000,000
  * inodes, change 1,000 of them, and ask which changed, with the meta_seq index and without it.
  *
- * The build and the changes run in this process (scale-build.ts); the reopen, the walks and
+ * The build and the changes run in a child process (scale-build.ts); the reopen, the walks and
  * the full scans run in a child process (scale-probe.ts), so each phase's peak RSS is its own.
  * `npm run bench -- scale [INODES [MEMTABLE_MIB [CACHE_MIB]]]`; `scale 100000` is a quick run.
  */

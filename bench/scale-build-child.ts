@@ -8,7 +8,7 @@
  */
 
 import type { StoreOptions } from '../src/node/store.js';
-import { buildVolumeThroughFs } from './scale-build-fs.js';
+import { buildVolumeThroughFs } from './scale-build.js';
 import { treeOf } from './scale-tree.js';
 
 interface Input {

@@ -1,31 +1,25 @@
 /*
- * Building the scale benchmark's volume the way a mount will: through the log and the
- * projections, not through FUSE (whose round trips would measure the binding, not the index).
+ * Building the scale benchmark's volume through the filesystem API, the way the mount does it:
+ * a Node opened on the device (store, log writer, data space, Fs) and `fs.create` for every
+ * directory and file, in the tree's order, one operation at a time. The node commits on its
+ * timer, checkpoints when its memtable is full or its log fills, and stalls creates while a
+ * checkpoint it needs is in flight, exactly as under a mount. Then 1,000 inodes are chmodded
+ * through `fs.chmod` after a noted seq.
  *
- * A LogWriter on slot 1 appends each create's events; every CREATES_PER_COMMIT creates the open
- * transaction is committed without waiting, so the next one fills while the last is synced
- * (group commit), with at most COMMITS_IN_FLIGHT outstanding. Every committed transaction goes
- * from `writer.committed$` into `store.apply`, which folds it into the LSM and checkpoints in
- * the background when the memtable is full. When the log passes the store's retention budget
- * a checkpoint with the writer trims it, as a mount would. The producer waits whenever the
- * folds fall more than MAX_FOLD_LAG transactions behind, so memory measures the store, not a
- * queue, and after each memtable freeze until its flush and compactions are done (a write
- * stall, see WriteStall). Then the 1,000 changes go through the same path, a few per
- * transaction.
+ * Inode numbers come from the node's reservations, in creation order, so they are the ones
+ * scale-tree.ts numbers (root 1, then each directory followed by its files); the build checks
+ * that as it goes.
  */
 
 import { statSync } from 'node:fs';
 import { openFileDevice } from '../src/device/file-device.js';
-import type { Transaction } from '../src/events/event.js';
-import { LogWriter } from '../src/events/log-writer.js';
-import { LocalSeqAuthority } from '../src/events/seq-authority.js';
 import { BLOCK_SIZE } from '../src/format/layout.js';
 import { mkfs } from '../src/node/mkfs.js';
-import { Store, type StoreOptions } from '../src/node/store.js';
-import { loadVolume } from '../src/volume/volume.js';
+import { Node } from '../src/node/node.js';
+import type { StoreOptions } from '../src/node/store.js';
 import { cpuNow } from './measure.js';
 import { peakRss } from './peak-rss.js';
-import { changedInodes, chmod, creates, type Tree } from './scale-tree.js';
+import { changedInodes, createPaths, type Tree } from './scale-tree.js';
 
 const GiB = 1024 ** 3;
 const DEVICE_BYTES = 16 * GiB;
@@ -36,11 +30,8 @@ const DEVICE_BYTES = 16 * GiB;
  * what the logs leave: 1.9 GiB of 8 GiB) runs out at about 400,000 inodes.
  */
 const META_BYTES = 12 * GiB;
-const CREATES_PER_COMMIT = 1000;
-const COMMITS_IN_FLIGHT = 2;
-const MAX_FOLD_LAG = 4;
-const CHANGES_PER_COMMIT = 10;
 const NOTE_EVERY = 100_000;
+const WHO = { uid: 1000, gid: 1000 };
 
 export interface BuildResult {
   deviceBytes: number;
@@ -55,7 +46,7 @@ export interface BuildResult {
   /** The checkpoint after the build (memtable flush and the compactions it set off). */
   checkpointMs: number;
   trims: number;
-  /** Waits for flushes and compactions (see WriteStall), and the time they took. */
+  /** Creates that waited for the checkpoint in flight, and the time they waited. */
   stalls: number;
   stallMs: number;
   logCapacityBlocks: number;
@@ -71,7 +62,7 @@ export interface BuildResult {
   peakRssBytes: number;
 }
 
-export async function buildVolume(
+export async function buildVolumeThroughFs(
   path: string,
   tree: Tree,
   changes: number,
@@ -80,147 +71,71 @@ export async function buildVolume(
 ): Promise<BuildResult> {
   const dev = await openFileDevice(path, { createBytes: DEVICE_BYTES });
   await mkfs(dev, { logSlots: 2, quorumCount: 1, metaBlocks: META_BYTES / BLOCK_SIZE });
-  const vol = await loadVolume(dev);
-  const store = await Store.open(vol, o);
-  const writer = await LogWriter.open(vol, 1, new LocalSeqAuthority(store.lastSeq));
-  const fold = new Folding(store, writer);
-  const stall = new WriteStall(store);
-  const inFlight: Promise<number>[] = [];
-  let trimming: Promise<void> | null = null;
-  let trims = 0;
+  await dev.close();
+  const node = await Node.open(path, { ...o, slot: 1 });
+  const fs = node.fs;
+  let transactions = 0;
+  let events = 0;
+  node.writer.committed$.subscribe((t) => {
+    transactions += 1;
+    events += t.events.length;
+  });
   let logPeakBlocks = 0;
-  const commit = async () => {
-    inFlight.push(writer.commit());
-    while (inFlight.length > COMMITS_IN_FLIGHT) await inFlight.shift();
-    await fold.keepUp(MAX_FOLD_LAG);
-    await stall.check();
-    logPeakBlocks = Math.max(logPeakBlocks, writer.usedBlocks);
-    if (!trimming && writer.usedBlocks > writer.capacityBlocks * (o.retention ?? 0.5)) {
-      trims += 1;
-      trimming = store.checkpoint([writer]).finally(() => {
-        trimming = null;
-      });
-    }
-  };
 
-  note(`building ${tree.inodes.toLocaleString('en-US')} inodes (${tree.dirs} directories)`);
+  note(`building ${tree.inodes.toLocaleString('en-US')} inodes (${tree.dirs} directories) through fs.create`);
   const cpu0 = cpuNow();
   const t0 = performance.now();
   let n = 0;
-  let events = 0;
-  for (const ev of creates(tree)) {
-    await writer.append(ev);
-    events += ev.length;
-    if (++n % CREATES_PER_COMMIT === 0) await commit();
+  for (const c of createPaths(tree)) {
+    const ino = await fs.create(c.path, c.mode, WHO);
+    if (ino !== c.ino) throw new Error(`${c.path} got inode ${ino}, the tree numbers it ${c.ino}`);
+    n += 1;
+    if (n % 1000 === 0) logPeakBlocks = Math.max(logPeakBlocks, node.writer.usedBlocks);
     if (n % NOTE_EVERY === 0) note(`${n.toLocaleString('en-US')} creates, ${elapsed(t0)}`);
   }
-  await commit();
-  await Promise.all(inFlight.splice(0));
-  await fold.drain();
+  await fs.commit();
   const buildMs = performance.now() - t0;
   const buildCpuMs = cpuNow() - cpu0;
-  const transactions = fold.applied;
+  const built = { transactions, events, ...node.counters };
 
   note('checkpoint after the build');
   const t1 = performance.now();
-  await trimming;
-  await store.checkpoint([writer]);
+  const seqBefore = await node.sync();
   const checkpointMs = performance.now() - t1;
 
-  const seqBefore = store.lastSeq;
   const picked = changedInodes(tree, changes);
   note(`changing ${picked.length} inodes after seq ${seqBefore}`);
-  for (const [k, c] of picked.entries()) {
-    await writer.append([chmod(c, k)]);
-    if ((k + 1) % CHANGES_PER_COMMIT === 0) await writer.commit();
-  }
-  await writer.commit();
-  await fold.drain();
-  await store.checkpoint([writer]);
-  await writer.close();
-  await store.close();
-  const m = store.lsm.manifest;
-  await dev.close();
+  for (const c of picked) await fs.chmod(c.ino, c.dir ? 0o750 : 0o600);
+  await node.sync();
+  const m = node.store.lsm.manifest;
+  const writerCapacity = node.writer.capacityBlocks;
+  const logBytesPerSlot = node.vol.sb.logBlocksPerSlot * BLOCK_SIZE;
+  const metaBytes = node.vol.sb.metaBlocks * BLOCK_SIZE;
+  await node.close();
   return {
     deviceBytes: DEVICE_BYTES,
-    metaBytes: vol.sb.metaBlocks * BLOCK_SIZE,
-    logBytesPerSlot: vol.sb.logBlocksPerSlot * BLOCK_SIZE,
+    metaBytes,
+    logBytesPerSlot,
     creates: n,
-    events,
-    transactions,
+    events: built.events,
+    transactions: built.transactions,
     buildMs,
     buildCpuMs,
     checkpointMs,
-    trims,
-    stalls: stall.stalls,
-    stallMs: stall.ms,
-    logCapacityBlocks: writer.capacityBlocks,
+    trims: built.trims,
+    stalls: built.stalls,
+    stallMs: built.stallMs,
+    logCapacityBlocks: writerCapacity,
     logPeakBlocks,
     seqBefore,
     changed: picked.map((c) => c.ino),
-    changeTransactions: fold.applied - transactions,
+    changeTransactions: transactions - built.transactions,
     manifests: m.generation,
     runs: m.runs.length,
     runItems: m.runs.reduce((s, r) => s + r.items, 0),
     deviceAllocatedBytes: statSync(path).blocks * 512,
     peakRssBytes: peakRss(),
   };
-}
-
-/** Committed transactions into the store, in order, with the lag the producer waits on. */
-/**
- * The write stall: once the memtable has been frozen for a flush, wait until that flush and
- * the compactions after it are done. Store.apply starts a checkpoint whenever the active
- * memtable is full but never waits for the last one, so without this, frozen memtables queue
- * up behind slow compactions and memory grows without bound (LevelDB stops writes likewise).
- */
-class WriteStall {
-  stalls = 0;
-  ms = 0;
-  private lastSize = 0;
-
-  constructor(private readonly store: Store) {}
-
-  async check(): Promise<void> {
-    const size = this.store.lsm.memtableSize;
-    if (size < this.lastSize) {
-      const t = performance.now();
-      this.stalls += 1;
-      await this.store.lsm.idle();
-      this.ms += performance.now() - t;
-    }
-    this.lastSize = this.store.lsm.memtableSize;
-  }
-}
-
-class Folding {
-  applied = 0;
-  private committed = 0;
-  private last: Promise<void> = Promise.resolve();
-  private failure: Error | null = null;
-
-  constructor(store: Store, writer: LogWriter) {
-    writer.committed$.subscribe((t: Transaction) => {
-      this.committed += 1;
-      const p = store.apply(t).then(() => {
-        this.applied += 1;
-      });
-      p.catch((err: Error) => {
-        this.failure ??= err;
-      });
-      this.last = p;
-    });
-  }
-
-  /** Wait for the folds when they are more than `lag` transactions behind the log. */
-  async keepUp(lag: number): Promise<void> {
-    if (this.committed - this.applied > lag) await this.last.catch(() => {});
-    if (this.failure) throw this.failure;
-  }
-
-  async drain(): Promise<void> {
-    await this.keepUp(0);
-  }
 }
 
 function elapsed(t0: number): string {

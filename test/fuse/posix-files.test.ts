@@ -15,7 +15,6 @@ import {
   existsSync,
   fstatSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -37,6 +36,7 @@ import {
   errnoOf,
   eventually,
   freeBlocks,
+  freshDirs,
   settledFreeBlocks,
   sh,
   suiteMount,
@@ -49,14 +49,8 @@ const GiB = 1024 * MiB;
 const BLOCK = 4096;
 
 const mnt = suiteMount(test);
-let n = 0;
-
 /** A fresh directory in the mount for one test. */
-function fresh(): string {
-  const d = join(mnt().dir, `t${n++}`);
-  mkdirSync(d);
-  return d;
-}
+const fresh = freshDirs(test, mnt);
 
 /** `length` bytes of the file at `offset`, through a descriptor of its own. */
 function pread(path: string, offset: number, length: number): Buffer {

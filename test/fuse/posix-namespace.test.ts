@@ -27,20 +27,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { errnoOf, sh, suiteMount } from '../helpers/posix.js';
+import { errnoOf, freshDirs, sh, suiteMount } from '../helpers/posix.js';
 
 const mnt = suiteMount(test);
-let n = 0;
-
 /** A fresh, empty directory in the mount for one test. */
-function fresh(): string {
-  const d = join(mnt().dir, `t${n++}`);
-  mkdirSync(d);
-  return d;
-}
+const fresh = freshDirs(test, mnt);
 
 /** Directory entries in the order readdir(3) gives them (readdirSync sorts). */
 function readdirOrder(dir: string): string[] {
@@ -584,8 +578,9 @@ test('readdir - entries come back in creation order, a renamed-in entry last', (
   for (const name of names) writeFileSync(join(d, name), '');
   assert.equal(readdirOrder(d), names);
   assert.is(sh('ls', '-U', '-1', d), `${names.join('\n')}\n`);
-  writeFileSync(join(mnt().dir, `outsider-${n}`), '');
-  renameSync(join(mnt().dir, `outsider-${n}`), join(d, 'aaa'));
+  const outsider = join(mnt().dir, `outsider-${basename(d)}`);
+  writeFileSync(outsider, '');
+  renameSync(outsider, join(d, 'aaa'));
   unlinkSync(join(d, 'echo'));
   assert.equal(readdirOrder(d), ['delta', 'alpha', 'charlie', 'bravo', 'aaa']);
 });
