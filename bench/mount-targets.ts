@@ -137,7 +137,7 @@ export function memTarget(scratch: string, timeout: number): Target {
           defaultPermissions: true,
           entryTimeout: String(timeout),
           attrTimeout: String(timeout),
-          timeout: { default: 120_000 },
+          timeout: false,
         },
       };
       const script = fileURLToPath(new URL('./mem-fuse-child.ts', import.meta.url));

@@ -91,7 +91,7 @@ export async function buildVolumeThroughFs(
     if (ino !== c.ino) throw new Error(`${c.path} got inode ${ino}, the tree numbers it ${c.ino}`);
     n += 1;
     if (n % 1000 === 0) logPeakBlocks = Math.max(logPeakBlocks, node.writer.usedBlocks);
-    if (n % NOTE_EVERY === 0) note(`${n.toLocaleString('en-US')} creates, ${elapsed(t0)}`);
+    if (n % NOTE_EVERY === 0) note(`${n.toLocaleString('en-US')} creates, ${elapsed(t0)}, ${memoryNow()}`);
   }
   await fs.commit();
   const buildMs = performance.now() - t0;
@@ -140,4 +140,11 @@ export async function buildVolumeThroughFs(
 
 function elapsed(t0: number): string {
   return `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+/** Where the process's memory is now, for the progress notes: RSS, its peak, V8 heap, Buffers. */
+function memoryNow(): string {
+  const m = process.memoryUsage();
+  const mb = (n: number) => `${Math.round(n / 1e6)}`;
+  return `RSS ${mb(m.rss)} MB (peak ${mb(peakRss())}), heap ${mb(m.heapUsed)}, buffers ${mb(m.arrayBuffers)}`;
 }

@@ -50,8 +50,22 @@ export type AllocRecord = { [F in Fields<'alloc'>]: number };
 
 type RecordOf<K extends keyof typeof ITEM_SCHEMA> = Record<Fields<K>, unknown>;
 
+/**
+ * Decoded values of the encodings this process made, by the identity of their bytes: the
+ * memtable holds the very buffers encodeItem returned, so reading an item that was written
+ * since the last flush costs no decode. The record given to encodeItem is the one cached:
+ * records are values, never changed in place (transitions produce new ones with immer), so
+ * sharing it is safe. (Not frozen: Object.freeze costs more than the decode it saves.)
+ */
+const decoded = new WeakMap<Uint8Array, { kind: string; rec: object }>();
+
 export function encodeItem<K extends keyof typeof ITEM_SCHEMA>(kind: K, rec: RecordOf<K>): Buffer {
-  return cborEncode(ITEM_SCHEMA[kind].map((f) => (rec as Record<string, unknown>)[f]));
+  const fields = ITEM_SCHEMA[kind];
+  const wire = new Array<unknown>(fields.length);
+  for (let i = 0; i < fields.length; i++) wire[i] = (rec as Record<string, unknown>)[fields[i]!];
+  const bytes = cborEncode(wire);
+  decoded.set(bytes, { kind, rec });
+  return bytes;
 }
 
 export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(
@@ -59,6 +73,8 @@ export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(
   bytes: Uint8Array,
   what: string,
 ): RecordOf<K> {
+  const hit = decoded.get(bytes);
+  if (hit !== undefined && hit.kind === kind) return hit.rec as RecordOf<K>;
   const fields = ITEM_SCHEMA[kind];
   let v: unknown;
   try {

@@ -51,7 +51,7 @@ export function encodeKey(zone: number, a: number, type = 0, b = 0, c = 0, tail:
   buf[9] = type;
   putU64(buf, 10, b);
   putU64(buf, 18, c);
-  buf.set(tail, KEY_FIXED_BYTES);
+  if (tail.length > 0) buf.set(tail, KEY_FIXED_BYTES);
   return buf;
 }
 
@@ -85,9 +85,18 @@ export const inodeReservationKey = () => encodeKey(ZONE.volume, VOLUME_RECORD.in
 export const inodeCountKey = () => encodeKey(ZONE.volume, VOLUME_RECORD.inodeCount);
 export const allocKey = (physical: number) => encodeKey(ZONE.alloc, physical);
 
+/** Big-endian, byte by byte: keys are built on every item access, and this is their hot loop. */
 function putU64(buf: Buffer, at: number, v: number): void {
-  buf.writeUInt32BE(Math.floor(v / TWO_32), at);
-  buf.writeUInt32BE(v >>> 0, at + 4);
+  const hi = Math.floor(v / TWO_32);
+  const lo = v >>> 0;
+  buf[at] = hi >>> 24;
+  buf[at + 1] = (hi >>> 16) & 0xff;
+  buf[at + 2] = (hi >>> 8) & 0xff;
+  buf[at + 3] = hi & 0xff;
+  buf[at + 4] = lo >>> 24;
+  buf[at + 5] = (lo >>> 16) & 0xff;
+  buf[at + 6] = (lo >>> 8) & 0xff;
+  buf[at + 7] = lo & 0xff;
 }
 
 function getU64(buf: Buffer, at: number): number {

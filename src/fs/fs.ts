@@ -3,8 +3,8 @@
  *
  * Every mutation runs the same way (see `mutate`): under the exclusive item lock it reads what
  * it needs, decides (an FsError with the POSIX code, or events), appends the events to this
- * node's open transaction and folds them into the index with that transaction's seq, so the
- * next operation reads the change. Durability is the log's: a commit (fsync, the commit timer,
+ * node's open transaction, answers, and folds them into the index with that transaction's seq
+ * before it lets go of the lock, so the next operation reads the change. Durability is the log's: a commit (fsync, the commit timer,
  * `sync`) makes every appended event durable at once. Reads share the lock and go to the index.
  *
  * Inode numbers come from reservations recorded as InodesReserved events; data blocks from
@@ -57,8 +57,8 @@ export interface FsDeps {
   nextIno: number;
   /** Highest seq folded at mount: readdir positions start above every earlier one. */
   lastSeq: number;
-  /** Called after each mutation; the mount uses it to checkpoint and to stall writers. */
-  afterMutation?: () => Promise<void>;
+  /** Called before each mutation takes the lock; the mount uses it to checkpoint and to stall writers. */
+  beforeMutation?: () => Promise<void>;
 }
 
 export interface Caller {
@@ -503,7 +503,13 @@ export class Fs {
   /** Make everything appended so far durable; resolves with the last durable seq. */
   async commit(): Promise<number> {
     this.checkUsable();
+    await this.settled();
     return this.d.writer.commit();
+  }
+
+  /** Resolves once every mutation answered so far is folded into the index. */
+  settled(): Promise<void> {
+    return this.lock.shared(async () => {});
   }
 
   /** Delete every orphan left by a crash; run once at mount. */
@@ -549,27 +555,45 @@ export class Fs {
 
   // --- helpers -------------------------------------------------------------------------------
 
-  private async mutate<T>(decide: (c: Change) => Promise<T>): Promise<T> {
+  /**
+   * Decide under the exclusive lock, append, answer, then fold. The caller gets its answer as
+   * soon as the events are in the open transaction (the decision is final and ordered); the
+   * fold into the index runs after the answer has gone out (a macrotask later), still under the
+   * lock, so it overlaps the FUSE round trip that brings the next request, and that request,
+   * which needs the lock, sees the change. A fold that fails leaves the filesystem unusable
+   * (`fail`): the log holds events the index could not take.
+   */
+  private mutate<T>(decide: (c: Change) => Promise<T>): Promise<T> {
     this.checkUsable();
-    const result = await this.lock.exclusive(async () => {
-      this.checkUsable();
-      const c = new Change();
-      let out: T;
-      try {
-        out = await decide(c);
-        if (c.events.length > 0) await this.appendAndFold(c.events);
-      } catch (err) {
-        this.d.space.unreserve(c.reserved);
-        if (!(err instanceof FsError)) this.paths.clear();
-        throw err;
-      }
-      return out;
+    return new Promise<T>((answer, refuse) => {
+      const run = async () => {
+        await this.d.beforeMutation?.();
+        await this.lock.exclusive(async () => {
+          this.checkUsable();
+          const c = new Change();
+          let out: T;
+          let seq = 0;
+          try {
+            out = await decide(c);
+            if (c.events.length > 0) seq = await this.append(c.events);
+          } catch (err) {
+            this.d.space.unreserve(c.reserved);
+            if (!(err instanceof FsError)) this.paths.clear();
+            throw err;
+          }
+          answer(out);
+          if (seq > 0) {
+            await afterAnswers();
+            await this.fold(c.events, seq);
+          }
+        });
+      };
+      run().catch(refuse);
     });
-    await this.d.afterMutation?.();
-    return result;
   }
 
-  private async appendAndFold(events: FsEvent[]): Promise<number> {
+  /** Events into the open transaction, and what they do to the caches and the data space. */
+  private async append(events: FsEvent[]): Promise<number> {
     for (const e of events)
       if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') this.listings.drop(e.dir);
     const seq = await this.d.writer.append(events);
@@ -578,6 +602,10 @@ export class Fs {
       if (e.type === 'ExtentMapped') this.claimRemapped(seq, e);
     }
     this.seqNow = Math.max(this.seqNow, seq);
+    return seq;
+  }
+
+  private async fold(events: FsEvent[], seq: number): Promise<void> {
     try {
       await this.d.fold(events, seq);
     } catch (err) {
@@ -585,6 +613,11 @@ export class Fs {
       this.fail(err as Error);
       throw EIO(`index fold failed at seq ${seq}: ${(err as Error).message}`);
     }
+  }
+
+  private async appendAndFold(events: FsEvent[]): Promise<number> {
+    const seq = await this.append(events);
+    await this.fold(events, seq);
     return seq;
   }
 
@@ -695,6 +728,11 @@ function xattrName(name: string): Buffer {
     );
   }
   return b;
+}
+
+/** A macrotask later: every answer already given (FUSE replies go out on nextTick) has gone. */
+function afterAnswers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export function dtypeOf(mode: number): number {

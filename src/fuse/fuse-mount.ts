@@ -14,6 +14,11 @@
  * while an unlinked file is open) and names that are not UTF-8, and the mount says so in its
  * log.
  *
+ * No per-operation timeout (fuse-native's default answers an operation that takes longer with
+ * an error while the operation goes on): an operation that waits, for a checkpoint or a slow
+ * device, completes and answers with its real result, as a kernel filesystem would, rather than
+ * failing a call whose change may still land.
+ *
  * No hard_remove: with it libfuse forgets an unlinked open file's name, and fstat and fchmod on
  * it fail ENOENT, since the kernel sends their GETATTR and SETATTR without the file handle.
  * Without it libfuse renames the file to a hidden name, which operations.ts turns into an
@@ -88,7 +93,7 @@ export class FuseMount {
       entryTimeout: String(o.entryTimeout),
       attrTimeout: String(o.attrTimeout),
       debug: o.debug ?? false,
-      timeout: { default: 120_000 },
+      timeout: false,
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(

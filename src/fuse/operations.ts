@@ -10,7 +10,7 @@
  * A file unlinked while open keeps no name in the filesystem: libfuse's rename of it to a
  * ".fuse_hidden" name becomes an unlink, and the hidden name lives in hidden-names.ts. Should
  * libfuse lose every path to such a file (its directory removed), the patched binding passes
- * null to the ops that carry a handle (read, write, flush, fsync, release, ftruncate,
+ * null to the ops that carry a handle (read, write, fsync, release, ftruncate,
  * fgetattr), and those find the inode by handle; fgetattr always does. A null path reaches a
  * path-only op only inside a setattr that came with a handle (ftruncate), where utimens asks
  * for the times the truncate has just set.
@@ -21,6 +21,10 @@
  * whoever made them, and paths, names and link targets are byte strings, one char per byte, both
  * ways (names.ts), so a name that is not UTF-8 is kept exactly. stock-binding.ts adapts the table
  * to the published binding, which has none of that.
+ *
+ * There is no flush: nothing is buffered per open file (every write reaches the filesystem when
+ * it is made, and durability is fsync's), so it would only cost a round trip per close; libfuse
+ * answers ENOSYS for it and the kernel stops sending it.
  */
 
 import { FsError } from '../errors.js';
@@ -181,7 +185,6 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
         cb,
         handleIno(fd, p).then((i) => fs.write(i, pos, buf.subarray(0, len))),
       ),
-    flush: (_p: FusePath, _fd: number, cb: Cb) => cb(0),
     fsync: (_p: FusePath, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
     fsyncdir: (_p: FusePath, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
     truncate: (p: string, size: number, cb: Cb) => reply(cb, ok(ino(p).then((i) => fs.truncate(i, size)))),

@@ -87,7 +87,7 @@ export class Node {
         fold: (events, seq) => store.foldLive(events, seq),
         nextIno: Math.max(vol.sb.nextIno, await items.inodeReservation()),
         lastSeq: store.lastSeq,
-        afterMutation: () => holder.node?.maybeCheckpoint() ?? Promise.resolve(),
+        beforeMutation: () => holder.node?.maybeCheckpoint() ?? Promise.resolve(),
       });
       const reclaimed = await fs.reclaimOrphans();
       await fs.commit();
@@ -113,7 +113,7 @@ export class Node {
   }
 
   /**
-   * After each mutation: start a checkpoint in the background when the memtable is full or the
+   * Before each mutation: start a checkpoint in the background when the memtable is full or the
    * log is filling; if one is already in flight and the new memtable is full too (or the log is
    * nearly full), wait for it (a write stall). A checkpoint covers its flush and the compactions
    * after it, so at most one frozen memtable and one compaction's working set exist at a time.
