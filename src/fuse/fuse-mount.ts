@@ -55,7 +55,7 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 3;
+const FUSE_PATCH = 4;
 
 export class FuseMount {
   private constructor(

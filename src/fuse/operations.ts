@@ -22,6 +22,10 @@
  * ways (names.ts), so a name that is not UTF-8 is kept exactly. stock-binding.ts adapts the table
  * to the published binding, which has none of that.
  *
+ * create answers with the new file's attributes as well as its handle: libfuse asks for them
+ * (fgetattr) right after every create, and the patched binding answers that from what create
+ * gave it instead of calling into JS again.
+ *
  * There is no flush: nothing is buffered per open file (every write reaches the filesystem when
  * it is made, and durability is fsync's), so it would only cost a round trip per close; libfuse
  * answers ENOSYS for it and the kernel stops sending it.
@@ -164,8 +168,15 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
           .then((t) => [0, byteString(t)]),
       ),
     open: (p: string, _flags: number, cb: Cb) => reply(cb, ino(p).then(open)),
+    // with the new file's attributes, which the patched binding gives libfuse's fgetattr
     create: (p: string, mode: number, who: Caller, cb: Cb) =>
-      reply(cb, fs.create(p, (mode & 0o7777) | S_IFREG, who).then(open)),
+      reply(
+        cb,
+        fs.create(p, (mode & 0o7777) | S_IFREG, who).then(async (i) => {
+          const [, fd] = await open(i);
+          return [0, fd, stat(await fs.getattr(i))];
+        }),
+      ),
     release: (p: FusePath, fd: number, cb: Cb) => {
       const i = handles.get(fd);
       handles.delete(fd);

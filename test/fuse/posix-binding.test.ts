@@ -220,4 +220,45 @@ test('names - any bytes but "/" and NUL: names that are not UTF-8 are kept exact
   assert.is(readFileSync(name(0xfe), 'utf8'), 'fe', 'a different name is a different file');
 });
 
+
+test('create - the attributes create answers with are the file’s (kernel caching them 30 s)', async () => {
+  // libfuse asks for a new file's attributes right after create; the patched binding answers
+  // that from what create gave it. With a long attribute timeout the kernel keeps those
+  // answers, so fstat right after open(O_CREAT) shows them; dropping the kernel's caches makes
+  // a later stat ask the filesystem again. Both must agree, for every file of a run.
+  const fields =
+    'st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_nlink, st.st_size, st.st_mtime_ns, st.st_ctime_ns';
+  await withMount(
+    async (m) => {
+      const made = python(
+        [
+          'import os, sys, json',
+          'out = []',
+          'for i in range(6):',
+          "    fd = os.open(os.path.join(sys.argv[1], f'f{i}'), os.O_CREAT | os.O_WRONLY, 0o640 if i % 2 else 0o600)",
+          `    st = os.fstat(fd); os.close(fd); out.append([${fields}])`,
+          'print(json.dumps(out))',
+        ].join('\n'),
+        m.dir,
+      );
+      writeFileSync('/proc/sys/vm/drop_caches', '2\n');
+      const read = python(
+        [
+          'import os, sys, json',
+          `print(json.dumps([[${fields}] for st in (os.stat(os.path.join(sys.argv[1], f'f{i}')) for i in range(6))]))`,
+        ].join('\n'),
+        m.dir,
+      );
+      const a = JSON.parse(made) as number[][];
+      assert.equal(a, JSON.parse(read));
+      assert.is(new Set(a.map((x) => x[0])).size, 6, 'six inode numbers');
+      assert.equal(
+        a.map((x) => (x[1] as number) & 0o7777),
+        [0o600, 0o640, 0o600, 0o640, 0o600, 0o640],
+      );
+    },
+    { options: ['attr_timeout=30', 'entry_timeout=30'] },
+  );
+});
+
 test.run();
