@@ -11,13 +11,14 @@
 
 import { type BlockDevice, readBlocks, writeBlocks } from '../device/device.js';
 import { EIO } from '../errors.js';
-import { cborDecode, cborEncode } from '../format/cbor.js';
+import { cborDecode } from '../format/cbor.js';
 import { BLOCK_SIZE, MAGIC } from '../format/layout.js';
 import { decodeEntries, encodeEntries, entryBytes, type RunEntry } from '../format/run-unit.js';
 import { claimedBlocks, openUnit, sealUnit, UNIT_HEADER_BYTES, unitBlocks } from '../format/unit.js';
 import type { Allocator, Extent } from './allocator.js';
 import { lowerBound } from './bisect.js';
 import { Bloom } from './bloom.js';
+import { RunIndex, RunIndexBuilder } from './run-index.js';
 import type { UnitCache } from './unit-cache.js';
 
 const UNIT_PAYLOAD_TARGET = BLOCK_SIZE - UNIT_HEADER_BYTES;
@@ -37,12 +38,6 @@ export interface RunMeta {
   items: number;
   minSeq: number;
   maxSeq: number;
-}
-
-interface IndexEntry {
-  first: Buffer;
-  block: number;
-  blocks: number;
 }
 
 export interface RunTarget {
@@ -107,7 +102,7 @@ async function fillRun(
   estimateItems: number,
 ): Promise<RunMeta> {
   const w = new ExtentWriter(t, extent, id);
-  const index: IndexEntry[] = [];
+  const index = new RunIndexBuilder();
   const bloom = Bloom.sized(estimateItems);
   let unit: RunEntry[] = [];
   let unitBytes = 4;
@@ -117,10 +112,7 @@ async function fillRun(
   const flushUnit = async () => {
     if (unit.length === 0) return;
     const at = await w.put(MAGIC.runData, encodeEntries(unit));
-    // a key of its own: a slice would keep the whole buffer it came from alive with the index
-    const first = Buffer.alloc(unit[0]!.key.length);
-    unit[0]!.key.copy(first);
-    index.push({ first, block: at.block, blocks: at.blocks });
+    index.push(unit[0]!.key, at.block, at.blocks);
     unit = [];
     unitBytes = 4;
   };
@@ -135,7 +127,7 @@ async function fillRun(
     maxSeq = Math.max(maxSeq, e.seq);
   }
   await flushUnit();
-  const indexAt = await w.put(MAGIC.runIndex, cborEncode(index.map((x) => [x.first, x.block, x.blocks])));
+  const indexAt = await w.put(MAGIC.runIndex, index.finish().encode());
   const bloomAt = await w.put(MAGIC.runBloom, bloom.bits);
   await w.finish();
   const used = w.usedBlocks;
@@ -205,19 +197,14 @@ export class RunReader {
     private readonly dev: BlockDevice,
     private readonly fsid: Buffer,
     private readonly cache: UnitCache,
-    private readonly index: IndexEntry[],
+    private readonly index: RunIndex,
     private readonly bloom: Bloom,
   ) {}
 
   static async open(dev: BlockDevice, fsid: Buffer, meta: RunMeta, cache: UnitCache): Promise<RunReader> {
     const what = (kind: string) => `run ${meta.id} ${kind}`;
     const indexUnit = await readUnit(dev, fsid, meta.indexBlock, MAGIC.runIndex, meta.id, what('index'));
-    const raw = cborDecode(indexUnit);
-    if (!Array.isArray(raw)) throw EIO(`${what('index')} (block ${meta.indexBlock}) is malformed`);
-    const index = raw.map((x: unknown) => {
-      if (!Array.isArray(x) || !(x[0] instanceof Uint8Array)) throw EIO(`${what('index')} is malformed`);
-      return { first: Buffer.from(x[0]), block: Number(x[1]), blocks: Number(x[2]) };
-    });
+    const index = RunIndex.fromDecoded(cborDecode(indexUnit), `${what('index')} (block ${meta.indexBlock})`);
     const bloom = new Bloom(
       Buffer.from(await readUnit(dev, fsid, meta.bloomBlock, MAGIC.runBloom, meta.id, what('bloom'))),
     );
@@ -249,7 +236,7 @@ export class RunReader {
     this.users += 1;
     try {
       for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
-        if (Buffer.compare(this.index[u]!.first, last) > 0) return;
+        if (this.index.compareFirst(u, last) > 0) return;
         const entries = await this.unit(u);
         for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
           if (Buffer.compare(entries[i]!.key, last) > 0) return;
@@ -267,7 +254,7 @@ export class RunReader {
     this.users += 1;
     try {
       for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
-        if (Buffer.compare(this.index[u]!.first, last) > 0) break;
+        if (this.index.compareFirst(u, last) > 0) break;
         const entries = await this.unit(u);
         let i = lowerBound(entries, first, byKey);
         for (; i < entries.length; i++) {
@@ -303,13 +290,13 @@ export class RunReader {
 
   /** Forget the run's cached units (its blocks are about to be reused). */
   evict(): void {
-    for (const x of this.index) this.cache.drop(this.meta.id, x.block);
+    for (let u = 0; u < this.index.length; u++) this.cache.drop(this.meta.id, this.index.block(u));
   }
 
   /** Every block of the run, checked (for verification tools). */
   async checkAll(): Promise<number> {
     for (let u = 0; u < this.index.length; u++) {
-      this.cache.drop(this.meta.id, this.index[u]!.block);
+      this.cache.drop(this.meta.id, this.index.block(u));
       await this.unit(u);
     }
     return this.index.length;
@@ -317,11 +304,11 @@ export class RunReader {
 
   /** The last data unit whose first key is <= key (-1 when key sorts before the run). */
   private unitFor(key: Buffer): number {
-    return lowerBound(this.index, key, (x, k) => (Buffer.compare(x.first, k) <= 0 ? -1 : 1)) - 1;
+    return this.index.unitFor(key);
   }
 
   private async unit(u: number): Promise<RunEntry[]> {
-    const x = this.index[u]!;
+    const x = { block: this.index.block(u), blocks: this.index.size(u) };
     const cached = this.cache.get(this.meta.id, x.block);
     if (cached) return cached;
     const what = `run ${this.meta.id} data unit`;

@@ -220,7 +220,6 @@ test('names - any bytes but "/" and NUL: names that are not UTF-8 are kept exact
   assert.is(readFileSync(name(0xfe), 'utf8'), 'fe', 'a different name is a different file');
 });
 
-
 test('create - the attributes create answers with are the file’s (kernel caching them 30 s)', async () => {
   // libfuse asks for a new file's attributes right after create; the patched binding answers
   // that from what create gave it. With a long attribute timeout the kernel keeps those

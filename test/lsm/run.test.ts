@@ -1,9 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryDevice } from '../../src/device/memory-device.js';
+import { cborDecode, cborEncode } from '../../src/format/cbor.js';
 import type { RunEntry } from '../../src/format/run-unit.js';
 import { Allocator } from '../../src/lsm/allocator.js';
 import { RunReader, writeRun } from '../../src/lsm/run.js';
+import { RunIndex, RunIndexBuilder } from '../../src/lsm/run-index.js';
 import { UnitCache } from '../../src/lsm/unit-cache.js';
 import { MiB } from '../helpers/volume.js';
 
@@ -46,6 +48,39 @@ test('run - entries that pack badly outgrow the first reservation and are writte
 
 test('run - an entry bigger than a block gets a unit of its own size', async () => {
   await roundTrip(entries(20, 70000), 20 * 70010);
+});
+
+test('run index - packed, it encodes exactly as the CBOR array of [first key, block, blocks]', () => {
+  // key lengths across every CBOR length form, block numbers across every uint form
+  const lengths = [0, 1, 23, 24, 255, 256, 300];
+  const blockNos = [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7];
+  const units = blockNos.flatMap((block, i) =>
+    lengths.map((n, j) => ({ first: Buffer.alloc(n, i * 16 + j), block: block + j, blocks: (j % 3) + 1 })),
+  );
+  const b = new RunIndexBuilder();
+  for (const x of units) b.push(x.first, x.block, x.blocks);
+  const index = b.finish();
+  const bytes = index.encode();
+  assert.ok(bytes.equals(cborEncode(units.map((x) => [x.first, x.block, x.blocks]))));
+  const back = RunIndex.fromDecoded(cborDecode(bytes), 'index');
+  assert.is(back.length, units.length);
+  for (let u = 0; u < units.length; u++) {
+    assert.is(back.block(u), units[u]!.block);
+    assert.is(back.size(u), units[u]!.blocks);
+    assert.is(back.compareFirst(u, units[u]!.first), 0);
+  }
+});
+
+test('run index - unitFor finds the last unit whose first key is not above the key', () => {
+  const b = new RunIndexBuilder();
+  for (const [i, k] of ['b', 'd', 'dd', 'f'].entries()) b.push(Buffer.from(k), 10 + i, 1);
+  const index = b.finish();
+  const at = (k: string) => index.unitFor(Buffer.from(k));
+  assert.equal(['a', 'b', 'c', 'd', 'da', 'dd', 'e', 'f', 'z'].map(at), [-1, 0, 0, 1, 1, 2, 2, 3, 3]);
+  assert.throws(
+    () => RunIndex.fromDecoded([[Buffer.from('a'), 1]], 'run 3 index'),
+    /run 3 index is malformed/,
+  );
 });
 
 test.run();

@@ -1,0 +1,168 @@
+/*
+ * A run's index in memory: the first key and place of every data unit, packed.
+ *
+ * A reader keeps its run's index for as long as the run exists, and a volume of a million
+ * inodes has runs of about a hundred thousand units, so the index is held as a few flat
+ * arrays (every first key in one buffer, offsets into it, block numbers, unit sizes) rather
+ * than an object and a Buffer per unit, which cost about five times the memory and as many
+ * objects for the garbage collector to trace. The builder grows its arrays by doubling while a
+ * run is written.
+ *
+ * On the device the index is a CBOR array of [first key, block, blocks] per unit (run.ts);
+ * `encode` writes that array directly from the packed form, without building it in memory, in
+ * the bytes cbor-x would give it.
+ */
+
+import { EIO } from '../errors.js';
+import { cborArrayHead } from '../format/cbor.js';
+
+export class RunIndex {
+  /** Built by RunIndexBuilder.finish or fromDecoded. */
+  constructor(
+    /** Every unit's first key, back to back. */
+    private readonly keys: Buffer,
+    /** Unit u's first key is keys[offsets[u], offsets[u + 1]). */
+    private readonly offsets: Uint32Array,
+    private readonly blocks: Float64Array,
+    private readonly sizes: Uint32Array,
+    readonly length: number,
+  ) {}
+
+  /** From the decoded on-device form; EIO naming `what` when it is malformed. */
+  static fromDecoded(raw: unknown, what: string): RunIndex {
+    if (!Array.isArray(raw)) throw EIO(`${what} is malformed`);
+    const b = new RunIndexBuilder();
+    for (const x of raw) {
+      if (!Array.isArray(x) || !(x[0] instanceof Uint8Array)) throw EIO(`${what} is malformed`);
+      const [block, blocks] = [Number(x[1]), Number(x[2])];
+      if (!Number.isSafeInteger(block) || !Number.isSafeInteger(blocks) || blocks < 1)
+        throw EIO(`${what} is malformed`);
+      b.push(x[0], block, blocks);
+    }
+    return b.finish();
+  }
+
+  /** Block of unit u. */
+  block(u: number): number {
+    return this.blocks[u]!;
+  }
+
+  /** Blocks unit u spans. */
+  size(u: number): number {
+    return this.sizes[u]!;
+  }
+
+  /** Unit u's first key compared with `key` (negative: the first key sorts before it). */
+  compareFirst(u: number, key: Buffer): number {
+    return this.keys.compare(key, 0, key.length, this.offsets[u]!, this.offsets[u + 1]!);
+  }
+
+  /** The last unit whose first key is <= key (-1 when key sorts before the run). */
+  unitFor(key: Buffer): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareFirst(mid, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** The on-device form: a CBOR array of [first key, block, blocks]. */
+  encode(): Buffer {
+    const head = cborArrayHead(this.length);
+    // per unit: the 3-array head, a byte-string head (at most 9 bytes), two uints (at most 9 each)
+    const out = Buffer.allocUnsafe(head.length + this.offsets[this.length]! + this.length * 28);
+    let at = head.copy(out, 0);
+    for (let u = 0; u < this.length; u++) {
+      out[at++] = 0x83;
+      const start = this.offsets[u]!;
+      const end = this.offsets[u + 1]!;
+      at = putHead(out, at, 0x40, end - start);
+      at += this.keys.copy(out, at, start, end);
+      at = putHead(out, at, 0x00, this.blocks[u]!);
+      at = putHead(out, at, 0x00, this.sizes[u]!);
+    }
+    return out.subarray(0, at);
+  }
+}
+
+export class RunIndexBuilder {
+  private keys = Buffer.allocUnsafe(4096);
+  private offsets = new Uint32Array(129);
+  private blocks = new Float64Array(128);
+  private sizes = new Uint32Array(128);
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  push(first: Uint8Array, block: number, blocks: number): void {
+    if (this.n === this.blocks.length) {
+      this.offsets = grown(this.offsets, this.offsets.length * 2 - 1);
+      this.blocks = grown(this.blocks, this.blocks.length * 2);
+      this.sizes = grown(this.sizes, this.sizes.length * 2);
+    }
+    const at = this.offsets[this.n]!;
+    if (at + first.length > this.keys.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.keys.length * 2, at + first.length));
+      this.keys.copy(bigger, 0, 0, at);
+      this.keys = bigger;
+    }
+    this.keys.set(first, at);
+    this.blocks[this.n] = block;
+    this.sizes[this.n] = blocks;
+    this.n += 1;
+    this.offsets[this.n] = at + first.length;
+  }
+
+  /** The index, in arrays cut to size (the builder is done with). */
+  finish(): RunIndex {
+    const n = this.n;
+    const keyBytes = this.offsets[n]!;
+    const keys = Buffer.allocUnsafeSlow(keyBytes);
+    this.keys.copy(keys, 0, 0, keyBytes);
+    return new RunIndex(
+      keys,
+      this.offsets.slice(0, n + 1),
+      this.blocks.slice(0, n),
+      this.sizes.slice(0, n),
+      n,
+    );
+  }
+}
+
+function grown<T extends Uint32Array | Float64Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
+/** A CBOR head: major type `major` (already shifted) and argument `n`, smallest form, as cbor-x. */
+function putHead(out: Buffer, at: number, major: number, n: number): number {
+  if (n < 24) {
+    out[at] = major | n;
+    return at + 1;
+  }
+  if (n < 0x100) {
+    out[at] = major | 24;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = major | 25;
+    out.writeUInt16BE(n, at + 1);
+    return at + 3;
+  }
+  if (n < 0x100000000) {
+    out[at] = major | 26;
+    out.writeUInt32BE(n, at + 1);
+    return at + 5;
+  }
+  // as cbor-x writes integers from 2^32 on (a float64, exact up to 2^53): the same bytes
+  out[at] = 0xfb;
+  out.writeDoubleBE(n, at + 1);
+  return at + 9;
+}
