@@ -58,13 +58,15 @@ type RecordOf<K extends keyof typeof ITEM_SCHEMA> = Record<Fields<K>, unknown>;
  * sharing it is safe. (Not frozen: Object.freeze costs more than the decode it saves.)
  */
 const decoded = new WeakMap<Uint8Array, { kind: string; rec: object }>();
+/** The kinds read on every operation; the others (readdir positions, allocations) are not worth the memory. */
+const CACHED = new Set<string>(['inode', 'dirent', 'extent', 'count']);
 
 export function encodeItem<K extends keyof typeof ITEM_SCHEMA>(kind: K, rec: RecordOf<K>): Buffer {
   const fields = ITEM_SCHEMA[kind];
   const wire = new Array<unknown>(fields.length);
   for (let i = 0; i < fields.length; i++) wire[i] = (rec as Record<string, unknown>)[fields[i]!];
   const bytes = cborEncode(wire);
-  decoded.set(bytes, { kind, rec });
+  if (CACHED.has(kind)) decoded.set(bytes, { kind, rec });
   return bytes;
 }
 

@@ -50,6 +50,12 @@ export function encodeEntries(entries: readonly RunEntry[]): Buffer {
   return buf;
 }
 
+/**
+ * The entries of a data unit. Keys and values are views of `payload`, not copies: a unit is
+ * read into a buffer of its own and cached whole, so its entries keep exactly that buffer alive
+ * (copies would each take a slice of a shared 8 KiB pool slab and keep the slab alive instead).
+ * Nothing writes into a payload after it is read.
+ */
 export function decodeEntries(payload: Buffer, what: string): RunEntry[] {
   const need = (at: number, n: number) => {
     if (at + n > payload.length) throw EIO(`${what}: entry runs past the unit`);
@@ -62,7 +68,7 @@ export function decodeEntries(payload: Buffer, what: string): RunEntry[] {
     need(at, 2);
     const keyLen = payload.readUInt16BE(at);
     need(at + 2, keyLen + 12);
-    const key = Buffer.from(payload.subarray(at + 2, at + 2 + keyLen));
+    const key = payload.subarray(at + 2, at + 2 + keyLen);
     at += 2 + keyLen;
     const seq = payload.readUInt32BE(at) * TWO_32 + payload.readUInt32BE(at + 4);
     const len = payload.readUInt32BE(at + 8);
@@ -70,7 +76,7 @@ export function decodeEntries(payload: Buffer, what: string): RunEntry[] {
     let value: Buffer | null = null;
     if (len !== TOMBSTONE) {
       need(at, len);
-      value = Buffer.from(payload.subarray(at, at + len));
+      value = payload.subarray(at, at + len);
       at += len;
     }
     if (i > 0 && Buffer.compare(out[i - 1]!.key, key) >= 0) throw EIO(`${what}: entries out of order`);

@@ -229,7 +229,7 @@ export class Lsm implements ItemIndex {
     const bytes = merging.reduce((n, r) => n + r.meta.blocks * BLOCK_SIZE, 0) * 0.8;
     const merged = () =>
       mergeNewest(
-        merging.map((r) => r.range(MIN_KEY, MAX_KEY)),
+        merging.map((r) => r.stream()),
         bottom,
       );
     const meta = await writeRun(this.target(), prev.nextRunId, merged, items, bytes);

@@ -23,6 +23,8 @@ import type { UnitCache } from './unit-cache.js';
 
 const UNIT_PAYLOAD_TARGET = BLOCK_SIZE - UNIT_HEADER_BYTES;
 const WRITE_CHUNK = 1024 * 1024;
+/** A merge reads a run's units in spans of this many bytes. */
+const STREAM_BYTES = 256 * 1024;
 const byKey = (e: RunEntry, key: Buffer) => Buffer.compare(e.key, key);
 /** Index bytes per data unit: its first key (keys are at most a few hundred bytes) and place. */
 const INDEX_BYTES_PER_UNIT = 300;
@@ -241,6 +243,49 @@ export class RunReader {
         for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
           if (Buffer.compare(entries[i]!.key, last) > 0) return;
           yield entries[i]!;
+        }
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Every entry, in order, for a merge: units are read in spans of up to STREAM_BYTES (the
+   * run's units are contiguous), each checked as a lookup checks it, and none goes into the
+   * unit cache, so a compaction neither evicts what lookups use nor holds more than one span
+   * per run it merges.
+   */
+  async *stream(): AsyncGenerator<RunEntry> {
+    this.users += 1;
+    try {
+      const what = `run ${this.meta.id} data unit`;
+      for (let u = 0; u < this.index.length; ) {
+        const start = this.index.block(u);
+        let v = u;
+        let blocks = 0;
+        while (
+          v < this.index.length &&
+          this.index.block(v) === start + blocks &&
+          (blocks === 0 || (blocks + this.index.size(v)) * BLOCK_SIZE <= STREAM_BYTES)
+        ) {
+          blocks += this.index.size(v);
+          v += 1;
+        }
+        const span = await readBlocks(this.dev, start, blocks);
+        for (; u < v; u++) {
+          const block = this.index.block(u);
+          const at = (block - start) * BLOCK_SIZE;
+          const unit = span.subarray(at, at + this.index.size(u) * BLOCK_SIZE);
+          const { payload, seq } = openUnit(unit, {
+            magic: MAGIC.runData,
+            fsid: this.fsid,
+            blkno: block,
+            what,
+          });
+          if (seq !== this.meta.id)
+            throw EIO(`${what} (block ${block}) belongs to run ${seq}, not ${this.meta.id}`);
+          yield* decodeEntries(payload, `${what} (block ${block})`);
         }
       }
     } finally {

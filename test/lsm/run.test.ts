@@ -27,6 +27,9 @@ async function roundTrip(list: RunEntry[], payloadBytes: number) {
   const back: RunEntry[] = [];
   for await (const e of reader.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))) back.push(e);
   assert.equal(back, list);
+  const streamed: RunEntry[] = [];
+  for await (const e of reader.stream()) streamed.push(e);
+  assert.equal(streamed, list, 'the merge stream gives the same entries');
   for (const e of [list[0]!, list[list.length >> 1]!, list.at(-1)!]) assert.equal(await reader.get(e.key), e);
   assert.is(await reader.get(Buffer.from('key-x')), undefined);
   return meta;
