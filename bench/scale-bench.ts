@@ -11,6 +11,7 @@ import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
 import type { StoreOptions } from '../src/node/store.js';
 import type { BuildResult } from './scale-build.js';
 import type { ProbeInput, ProbeResult } from './scale-probe.js';
@@ -79,7 +80,7 @@ function buildInChild(
     [JSON.stringify(input)],
     {
       stdio: ['ignore', 2, 2, 'ipc'],
-      execArgv: [...process.execArgv, `--max-old-space-size=${BUILD_HEAP_MIB}`],
+      execArgv: [...process.execArgv, `--max-old-space-size=${BUILD_HEAP_MIB}`, ...SERVER_V8_FLAGS],
     },
   );
   return new Promise((resolve, reject) => {

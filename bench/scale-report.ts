@@ -9,6 +9,7 @@
  * (the code optimised, the units cached, as in a long-running mount) are shown beside them.
  */
 
+import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
 import type { StoreOptions } from '../src/node/store.js';
 import { perSecond } from './measure.js';
 import { BUILD_HEAP_MIB } from './scale-bench.js';
@@ -82,7 +83,7 @@ export function renderScaleReport(r: ScaleReport): string {
     '',
     `volume: ${int(tree.inodes)} inodes under the root: ${int(tree.dirs)} directories, ${int(tree.files)} files; ` +
       `store: memtable ${bytes(r.store.memtableBytes ?? 0)}, unit cache ${bytes(r.store.cacheBytes ?? 0)}; ` +
-      `the build runs in a child process with its V8 heap capped at ${BUILD_HEAP_MIB} MiB`,
+      `the build runs in a child process with its V8 heap capped at ${BUILD_HEAP_MIB} MiB and a mount's V8 flags (${SERVER_V8_FLAGS.join(' ')})`,
     `build: ${int(b.creates)} creates = ${int(b.events)} events (InodeCreated + DirentAdded, InodesReserved) in ` +
       `${int(b.transactions)} transactions, ${secs(b.buildMs)} to durable and folded, CPU ${secs(b.buildCpuMs)} ` +
       `(${(b.buildCpuMs / b.buildMs).toFixed(2)} cores busy); then checkpoint ${secs(b.checkpointMs)}`,

@@ -17,6 +17,7 @@ import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../s
 import { FsError, UsageError } from '../src/errors.js';
 import { FuseMount } from '../src/fuse/fuse-mount.js';
 import { Node } from '../src/node/node.js';
+import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
 import { parseMountOptions } from './mount-options.js';
 import { run } from './run.js';
 
@@ -166,7 +167,10 @@ async function background(device: string, dir: string, opts: string[], id: strin
   const out = await open(log, 'a');
   const script = fileURLToPath(new URL('./scoutfs.js', import.meta.url));
   const args = [script, 'mount', '-f', ...opts.flatMap((x) => ['-o', x]), device, dir];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out.fd, out.fd, 'ipc'] });
+  const child = spawn(process.execPath, [...SERVER_V8_FLAGS, ...args], {
+    detached: true,
+    stdio: ['ignore', out.fd, out.fd, 'ipc'],
+  });
   await out.close();
   const outcome = await new Promise<{ ready?: boolean; code?: number | null }>((resolve) => {
     child.once('message', (m) => resolve(m as { ready: boolean }));

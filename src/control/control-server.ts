@@ -82,7 +82,10 @@ async function handle(
       return { pid: process.pid };
     case 'walk': {
       await fs.commit();
-      const last = Math.min(req.last, node.stableSeq);
+      // the stable seq first, then wait for the folds: every seq up to it is then in the index
+      const stable = node.stableSeq;
+      await fs.settled();
+      const last = Math.min(req.last, stable);
       let entries: { major: number; minor: number; ino: number }[] = [];
       if (req.first <= last) {
         for await (const [key] of node.store.lsm.scan(seqIndexRange(req.index, req.first, last))) {

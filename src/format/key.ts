@@ -87,6 +87,8 @@ export const allocKey = (physical: number) => encodeKey(ZONE.alloc, physical);
 
 /** Big-endian, byte by byte: keys are built on every item access, and this is their hot loop. */
 function putU64(buf: Buffer, at: number, v: number): void {
+  if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER))
+    throw new RangeError(`key field ${v} is not a u64 we can hold`);
   const hi = Math.floor(v / TWO_32);
   const lo = v >>> 0;
   buf[at] = hi >>> 24;

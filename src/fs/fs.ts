@@ -103,7 +103,7 @@ export class Fs {
   // --- paths -----------------------------------------------------------------------------
 
   async resolve(path: string): Promise<number> {
-    return this.lock.shared(() => this.resolveLocked(path));
+    return this.reading(() => this.resolveLocked(path));
   }
 
   private async resolveLocked(path: string): Promise<number> {
@@ -139,11 +139,11 @@ export class Fs {
   // --- reads -----------------------------------------------------------------------------
 
   async getattr(ino: number): Promise<InodeRecord> {
-    return this.lock.shared(() => this.inodeOf(ino));
+    return this.reading(() => this.inodeOf(ino));
   }
 
   async readdir(ino: number): Promise<{ name: Buffer; ino: number; dtype: number }[]> {
-    return this.lock.shared(async () => {
+    return this.reading(async () => {
       const dir = await this.inodeOf(ino);
       if (!isDir(dir.mode)) throw new FsError('ENOTDIR', `inode ${ino} is not a directory`);
       const cached = this.listings.get(ino);
@@ -155,7 +155,7 @@ export class Fs {
   }
 
   async readlink(ino: number): Promise<Buffer> {
-    return this.lock.shared(async () => {
+    return this.reading(async () => {
       const rec = await this.inodeOf(ino);
       if ((rec.mode & S_IFMT) !== S_IFLNK) throw new FsError('EINVAL', `inode ${ino} is not a symlink`);
       const t = await this.items.symlink(ino);
@@ -165,7 +165,7 @@ export class Fs {
   }
 
   async getxattr(ino: number, name: string): Promise<Buffer> {
-    return this.lock.shared(async () => {
+    return this.reading(async () => {
       await this.inodeOf(ino);
       const v = await this.items.xattr(ino, xattrName(name));
       if (!v) throw new FsError('ENODATA', `inode ${ino} has no xattr "${name}"`);
@@ -174,7 +174,7 @@ export class Fs {
   }
 
   async listxattr(ino: number): Promise<string[]> {
-    return this.lock.shared(async () => {
+    return this.reading(async () => {
       await this.inodeOf(ino);
       return (await this.items.xattrNames(ino)).map(byteString);
     });
@@ -182,7 +182,7 @@ export class Fs {
 
   /** Paths that link an inode, as byte strings, found through its backrefs (for ino-path). */
   async inoPaths(ino: number, limit = 16): Promise<string[]> {
-    return this.lock.shared(async () => {
+    return this.reading(async () => {
       await this.inodeOf(ino);
       if (ino === this.rootIno) return ['/'];
       const out: string[] = [];
@@ -197,7 +197,7 @@ export class Fs {
 
   /** Up to `length` bytes at `offset`; into `into` when given (see FileData.read). */
   async read(ino: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
-    return this.lock.shared(async () => {
+    return this.reading(async () => {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
       return this.data.read(ino, rec.size, offset, length, into);
@@ -206,7 +206,7 @@ export class Fs {
 
   /** Used and free counts for statfs. */
   async usage(): Promise<{ inodes: number; freeBlocks: number; totalBlocks: number }> {
-    return this.lock.shared(async () => ({
+    return this.reading(async () => ({
       inodes: await this.items.inodeCount(),
       freeBlocks: this.d.space.freeBlocks,
       totalBlocks: this.d.space.blocks,
@@ -492,7 +492,7 @@ export class Fs {
     }
     this.openCount.delete(ino);
     // the common close: the file still has a name, nothing to decide
-    const now = await this.lock.shared(() => this.items.inode(ino));
+    const now = await this.reading(() => this.items.inode(ino));
     if (!now || now.nlink > 0 || isDir(now.mode)) return;
     await this.mutate(async (c) => {
       const rec = await this.items.inode(ino);
@@ -504,6 +504,8 @@ export class Fs {
   async commit(): Promise<number> {
     this.checkUsable();
     await this.settled();
+    // a fold that failed while we waited: its events must not be reported durable and fine
+    this.checkUsable();
     return this.d.writer.commit();
   }
 
@@ -551,6 +553,19 @@ export class Fs {
   /** Refuse everything from now on (the mount is going away or failed). */
   fail(err: Error): void {
     this.broken ??= err;
+  }
+
+  /** Why the filesystem refuses everything, or null while it works. */
+  get failure(): Error | null {
+    return this.broken;
+  }
+
+  /** A read: under the shared lock, refused once the filesystem has failed. */
+  private reading<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.shared(() => {
+      this.checkUsable();
+      return fn();
+    });
   }
 
   // --- helpers -------------------------------------------------------------------------------
@@ -708,7 +723,8 @@ export class Fs {
 
   /** Unmap everything and delete; several appends (as an orphan) when the extents are many. */
   private async deleteInode(c: Change, rec: InodeRecord): Promise<void> {
-    if (isReg(rec.mode)) {
+    // onlineBlocks counts the blocks its extents map (the fold keeps it): none, nothing to unmap
+    if (isReg(rec.mode) && rec.onlineBlocks > 0) {
       const many = (await this.items.extentsFrom(rec.ino, 0)).length > UNMAP_BATCH;
       if (many && !(await this.items.isOrphan(rec.ino))) c.events.push({ type: 'OrphanAdded', ino: rec.ino });
       await this.data.unmapAll(c, rec.ino, this.step);

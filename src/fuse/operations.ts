@@ -173,8 +173,9 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       reply(
         cb,
         fs.create(p, (mode & 0o7777) | S_IFREG, who).then(async (i) => {
+          const attrs = stat(await fs.getattr(i));
           const [, fd] = await open(i);
-          return [0, fd, stat(await fs.getattr(i))];
+          return [0, fd, attrs];
         }),
       ),
     release: (p: FusePath, fd: number, cb: Cb) => {

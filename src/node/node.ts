@@ -150,6 +150,8 @@ export class Node {
   private async runCheckpoint(): Promise<void> {
     try {
       const frozen = this.fs.quiesced(async () => {
+        // a failed fold: the log holds events the index lacks, so nothing may be checkpointed
+        if (this.fs.failure) throw this.fs.failure;
         await this.writer.commit();
         return { flushed: this.store.checkpointCommitted([this.writer]) };
       });

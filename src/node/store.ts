@@ -78,7 +78,13 @@ export class Store {
   foldLive(events: FsEvent[], seq: number): Promise<void> {
     const done = this.applying.then(async () => {
       if (this.failure) throw this.failure;
-      await applyTransaction(this.lsm, { seq, events });
+      try {
+        await applyTransaction(this.lsm, { seq, events });
+      } catch (err) {
+        // the memtable may hold part of this transaction: no checkpoint may ever cover it
+        this.failure ??= err as Error;
+        throw err;
+      }
       this.seq = Math.max(this.seq, seq);
     });
     this.applying = done.catch(() => {});
@@ -110,6 +116,7 @@ export class Store {
 
   /** Checkpoint exactly what is folded now (the memtable freezes before this returns). */
   private freeze(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     return this.lsm.checkpoint(
       this.positions.map((p) => ({ ...p })),
       this.seq,
