@@ -11,7 +11,6 @@
 
 import { type BlockDevice, readBlocks, writeBlocks } from '../device/device.js';
 import { EIO } from '../errors.js';
-import { cborDecode } from '../format/cbor.js';
 import { BLOCK_SIZE, MAGIC } from '../format/layout.js';
 import { decodeEntries, encodeEntries, entryBytes, type RunEntry } from '../format/run-unit.js';
 import { claimedBlocks, openUnit, sealUnit, UNIT_HEADER_BYTES, unitBlocks } from '../format/unit.js';
@@ -206,9 +205,10 @@ export class RunReader {
   static async open(dev: BlockDevice, fsid: Buffer, meta: RunMeta, cache: UnitCache): Promise<RunReader> {
     const what = (kind: string) => `run ${meta.id} ${kind}`;
     const indexUnit = await readUnit(dev, fsid, meta.indexBlock, MAGIC.runIndex, meta.id, what('index'));
-    const index = RunIndex.fromDecoded(cborDecode(indexUnit), `${what('index')} (block ${meta.indexBlock})`);
+    const index = RunIndex.decode(indexUnit, `${what('index')} (block ${meta.indexBlock})`);
+    // the payload as read (a view past the unit header): no copy of a filter that can be megabytes
     const bloom = new Bloom(
-      Buffer.from(await readUnit(dev, fsid, meta.bloomBlock, MAGIC.runBloom, meta.id, what('bloom'))),
+      await readUnit(dev, fsid, meta.bloomBlock, MAGIC.runBloom, meta.id, what('bloom')),
     );
     return new RunReader(meta, dev, fsid, cache, index, bloom);
   }

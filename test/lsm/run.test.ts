@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryDevice } from '../../src/device/memory-device.js';
-import { cborDecode, cborEncode } from '../../src/format/cbor.js';
+import { cborEncode } from '../../src/format/cbor.js';
 import type { RunEntry } from '../../src/format/run-unit.js';
 import { Allocator } from '../../src/lsm/allocator.js';
 import { RunReader, writeRun } from '../../src/lsm/run.js';
@@ -65,7 +65,7 @@ test('run index - packed, it encodes exactly as the CBOR array of [first key, bl
   const index = b.finish();
   const bytes = index.encode();
   assert.ok(bytes.equals(cborEncode(units.map((x) => [x.first, x.block, x.blocks]))));
-  const back = RunIndex.fromDecoded(cborDecode(bytes), 'index');
+  const back = RunIndex.decode(bytes, 'index');
   assert.is(back.length, units.length);
   for (let u = 0; u < units.length; u++) {
     assert.is(back.block(u), units[u]!.block);
@@ -80,10 +80,19 @@ test('run index - unitFor finds the last unit whose first key is not above the k
   const index = b.finish();
   const at = (k: string) => index.unitFor(Buffer.from(k));
   assert.equal(['a', 'b', 'c', 'd', 'da', 'dd', 'e', 'f', 'z'].map(at), [-1, 0, 0, 1, 1, 2, 2, 3, 3]);
-  assert.throws(
-    () => RunIndex.fromDecoded([[Buffer.from('a'), 1]], 'run 3 index'),
-    /run 3 index is malformed/,
-  );
+  const good = index.encode();
+  for (const [bytes, why] of [
+    [good.subarray(0, good.length - 1), /truncated/],
+    [cborEncode([[Buffer.from('a'), 1]]), /not \[first key, block, blocks\]/],
+    [cborEncode([['a', 1, 1]]), /major type 3/],
+    [cborEncode([[Buffer.from('a'), 1, 0]]), /a unit of no blocks/],
+    [cborEncode([[Buffer.from('a'), -1, 1]]), /major type 1/],
+  ] as const) {
+    assert.throws(
+      () => RunIndex.decode(bytes, 'run 3 index'),
+      (e: Error) => /run 3 index is malformed/.test(e.message) && why.test(e.message),
+    );
+  }
 });
 
 test.run();
