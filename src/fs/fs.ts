@@ -78,6 +78,8 @@ export class Fs {
   private seqNow: number;
   private broken: Error | null = null;
   private readonly openCount = new Map<number, number>();
+  /** Open inodes whose last name went away: the last close of one of these may delete it. */
+  private readonly unlinkedOpen = new Set<number>();
 
   constructor(private readonly d: FsDeps) {
     this.items = new FsItems(d.items);
@@ -367,6 +369,7 @@ export class Fs {
       });
       if (HIDDEN_NAME.test(dst.name) && moving.nlink === 1 && !(await this.items.isOrphan(s.ino))) {
         c.events.push({ type: 'OrphanAdded', ino: s.ino });
+        this.unlinkedOpen.add(s.ino);
       }
       this.forgetPath(from, isDir(moving.mode));
       this.forgetPath(to, target !== null && isDir(target.mode));
@@ -491,7 +494,8 @@ export class Fs {
       return;
     }
     this.openCount.delete(ino);
-    // the common close: the file still has a name, nothing to decide
+    // the common close: no name of the file went away while it was open, nothing to decide
+    if (!this.unlinkedOpen.delete(ino)) return;
     const now = await this.reading(() => this.items.inode(ino));
     if (!now || now.nlink > 0 || isDir(now.mode)) return;
     await this.mutate(async (c) => {
@@ -716,6 +720,7 @@ export class Fs {
     if (rec.nlink > 1) return;
     if ((this.openCount.get(rec.ino) ?? 0) > 0) {
       if (!(await this.items.isOrphan(rec.ino))) c.events.push({ type: 'OrphanAdded', ino: rec.ino });
+      this.unlinkedOpen.add(rec.ino);
       return;
     }
     await this.deleteInode(c, rec);
