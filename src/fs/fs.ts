@@ -751,9 +751,15 @@ function xattrName(name: string): Buffer {
   return b;
 }
 
-/** A macrotask later: every answer already given (FUSE replies go out on nextTick) has gone. */
+/**
+ * Resolves once the answers already given have gone out. fuse-native sends a reply from a
+ * process.nextTick callback that the answer's promise chain schedules; this tick is queued
+ * before it, but Node runs every queued tick before the microtasks that continue from them, so
+ * the reply is sent before the code after `await afterAnswers()` runs, without a trip through
+ * the event loop (which would first dispatch whatever FUSE requests came in meanwhile).
+ */
 function afterAnswers(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => process.nextTick(resolve));
 }
 
 export function dtypeOf(mode: number): number {
