@@ -129,6 +129,17 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
   const unlink = async (p: string) => {
     if (!(await hidden?.unlink(p))) await fs.unlink(p);
   };
+  // readdir's answer for each listing the filesystem's listing cache holds (the same array
+  // until a name in that directory changes), so a directory listed again is not converted again
+  const answers = new WeakMap<readonly { name: Buffer }[], string[]>();
+  const namesOf = (list: readonly { name: Buffer }[]) => {
+    let names = answers.get(list);
+    if (!names) {
+      names = ['.', '..', ...list.map((e) => byteString(e.name))];
+      answers.set(list, names);
+    }
+    return names;
+  };
   const utime = (t: UtimeArg) => (t === 'omit' ? null : t);
   const explicit = (t: UtimeArg) => t !== 'omit' && t !== 'now';
 
@@ -158,7 +169,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
         cb,
         ino(p)
           .then((i) => fs.readdir(i))
-          .then((list) => [0, ['.', '..', ...list.map((e) => byteString(e.name))]]),
+          .then((list) => [0, namesOf(list)]),
       ),
     readlink: (p: string, cb: Cb) =>
       reply(
