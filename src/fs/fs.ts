@@ -752,14 +752,15 @@ function xattrName(name: string): Buffer {
 }
 
 /**
- * Resolves once the answers already given have gone out. fuse-native sends a reply from a
- * process.nextTick callback that the answer's promise chain schedules; this tick is queued
- * before it, but Node runs every queued tick before the microtasks that continue from them, so
- * the reply is sent before the code after `await afterAnswers()` runs, without a trip through
- * the event loop (which would first dispatch whatever FUSE requests came in meanwhile).
+ * A macrotask later: every answer already given has gone out (fuse-native sends replies from
+ * process.nextTick callbacks). A macrotask rather than a tick, so the event loop turns between
+ * one mutation's answer and its fold: the log writer's and the checkpoint's IO completions run
+ * there, and a caller issuing mutations back to back (not through FUSE, whose requests arrive
+ * as macrotasks anyway) cannot starve them. (A tick instead kept the 1M-inode build's memory
+ * about 50 MB higher, with background IO waiting.)
  */
 function afterAnswers(): Promise<void> {
-  return new Promise((resolve) => process.nextTick(resolve));
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export function dtypeOf(mode: number): number {
