@@ -70,19 +70,19 @@ type BuildMessage = { note: string } | { ok: true; result: BuildResult } | { ok:
  * garbage before the process grows past it.
  */
 export const BUILD_HEAP_MIB = 192;
+const BUILD_CHILD = fileURLToPath(new URL('../dist/bench/scale-build-child.js', import.meta.url));
+const PROBE_CHILD = fileURLToPath(new URL('../dist/bench/scale-child.js', import.meta.url));
 
 function buildInChild(
   input: { path: string; inodes: number; changes: number; store: StoreOptions },
   note: (line: string) => void,
 ): Promise<BuildResult> {
-  const child = fork(
-    fileURLToPath(new URL('./scale-build-child.ts', import.meta.url)),
-    [JSON.stringify(input)],
-    {
-      stdio: ['ignore', 2, 2, 'ipc'],
-      execArgv: [...process.execArgv, `--max-old-space-size=${BUILD_HEAP_MIB}`, ...SERVER_V8_FLAGS],
-    },
-  );
+  // the compiled build (npm run bench builds first) under plain node, as a mount runs: no tsx
+  // loader, whose module-hooks thread alone holds tens of MB
+  const child = fork(BUILD_CHILD, [JSON.stringify(input)], {
+    stdio: ['ignore', 2, 2, 'ipc'],
+    execArgv: [`--max-old-space-size=${BUILD_HEAP_MIB}`, ...SERVER_V8_FLAGS],
+  });
   return new Promise((resolve, reject) => {
     let answer: BuildMessage | null = null;
     child.on('message', (m: BuildMessage) => {
@@ -104,9 +104,7 @@ function buildInChild(
 }
 
 function probeInChild(input: ProbeInput): Promise<ProbeResult> {
-  const child = fork(fileURLToPath(new URL('./scale-child.ts', import.meta.url)), [JSON.stringify(input)], {
-    stdio: ['ignore', 2, 2, 'ipc'],
-  });
+  const child = fork(PROBE_CHILD, [JSON.stringify(input)], { stdio: ['ignore', 2, 2, 'ipc'], execArgv: [] });
   return new Promise((resolve, reject) => {
     let answer: ChildMessage | null = null;
     child.on('message', (m: ChildMessage) => {

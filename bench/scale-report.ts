@@ -88,7 +88,7 @@ export function renderScaleReport(r: ScaleReport): string {
       `${int(b.transactions)} transactions, ${secs(b.buildMs)} to durable and folded, CPU ${secs(b.buildCpuMs)} ` +
       `(${(b.buildCpuMs / b.buildMs).toFixed(2)} cores busy); then checkpoint ${secs(b.checkpointMs)}`,
     `write stalls (creates waiting for the checkpoint in flight): ${b.stalls}, ${secs(b.stallMs)} of the build; ` +
-      `RSS of the child before it did anything (node + tsx loader + modules): ${mb(p.baselineRssBytes)}`,
+      `RSS of the child before it did anything (node and the compiled modules, no tsx): ${mb(p.baselineRssBytes)}`,
     `log: peak ${int(b.logPeakBlocks)} of ${int(b.logCapacityBlocks)} blocks, ${b.trims} trims; ` +
       `index: ${b.runs} runs, ${int(b.runItems)} entries in them, manifest generation ${b.manifests}; ` +
       `device file: ${bytes(b.deviceAllocatedBytes)} allocated`,
