@@ -67,9 +67,8 @@ type BuildMessage = { note: string } | { ok: true; result: BuildResult } | { ok:
 /**
  * The build runs in a child whose V8 heap is capped at this many MiB: the memtable and unit
  * cache budgets plus their overhead and compaction's working set fit in it, and V8 collects
- * garbage before the process grows past it. (V8 fills whatever cap it has before a full
- * collection, so the peak RSS follows the cap: with 192 MiB the 1M build peaked at 313 MB
- * while its heap in use stayed under 130 MB.)
+ * garbage before the process grows past it. (With 192 MiB the 1M build peaked at 313 MB of
+ * RSS while its heap in use stayed under 130 MB; with 160 MiB, at 295 MB.)
  */
 export const BUILD_HEAP_MIB = 160;
 const BUILD_CHILD = fileURLToPath(new URL('../dist/bench/scale-build-child.js', import.meta.url));
