@@ -496,8 +496,6 @@ export class Fs {
     this.openCount.delete(ino);
     // the common close: no name of the file went away while it was open, nothing to decide
     if (!this.unlinkedOpen.delete(ino)) return;
-    const now = await this.reading(() => this.items.inode(ino));
-    if (!now || now.nlink > 0 || isDir(now.mode)) return;
     await this.mutate(async (c) => {
       const rec = await this.items.inode(ino);
       if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);

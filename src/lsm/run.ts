@@ -221,7 +221,7 @@ export class RunReader {
   /** The entry for `key` (a tombstone included), or undefined when the run does not hold it. */
   async get(key: Buffer): Promise<RunEntry | undefined> {
     if (!this.bloom.mayContain(key)) return undefined;
-    const u = this.unitFor(key);
+    const u = this.index.unitFor(key);
     if (u < 0) return undefined;
     this.users += 1;
     try {
@@ -237,7 +237,7 @@ export class RunReader {
   async *range(first: Buffer, last: Buffer): AsyncGenerator<RunEntry> {
     this.users += 1;
     try {
-      for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
+      for (let u = Math.max(0, this.index.unitFor(first)); u < this.index.length; u++) {
         if (this.index.compareFirst(u, last) > 0) return;
         const entries = await this.unit(u);
         for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
@@ -277,14 +277,7 @@ export class RunReader {
           const block = this.index.block(u);
           const at = (block - start) * BLOCK_SIZE;
           const unit = span.subarray(at, at + this.index.size(u) * BLOCK_SIZE);
-          const { payload, seq } = openUnit(unit, {
-            magic: MAGIC.runData,
-            fsid: this.fsid,
-            blkno: block,
-            what,
-          });
-          if (seq !== this.meta.id)
-            throw EIO(`${what} (block ${block}) belongs to run ${seq}, not ${this.meta.id}`);
+          const payload = runPayload(unit, this.fsid, block, MAGIC.runData, this.meta.id, what);
           yield* decodeEntries(payload, `${what} (block ${block})`);
         }
       }
@@ -298,7 +291,7 @@ export class RunReader {
     const out: RunEntry[] = [];
     this.users += 1;
     try {
-      for (let u = Math.max(0, this.unitFor(first)); u < this.index.length; u++) {
+      for (let u = Math.max(0, this.index.unitFor(first)); u < this.index.length; u++) {
         if (this.index.compareFirst(u, last) > 0) break;
         const entries = await this.unit(u);
         let i = lowerBound(entries, first, byKey);
@@ -347,11 +340,6 @@ export class RunReader {
     return this.index.length;
   }
 
-  /** The last data unit whose first key is <= key (-1 when key sorts before the run). */
-  private unitFor(key: Buffer): number {
-    return this.index.unitFor(key);
-  }
-
   private async unit(u: number): Promise<RunEntry[]> {
     const x = { block: this.index.block(u), blocks: this.index.size(u) };
     const cached = this.cache.get(this.meta.id, x.block);
@@ -378,6 +366,18 @@ async function readUnit(
     const n = claimedBlocks(buf);
     if (n > 1 && n < 1 << 20) buf = await readBlocks(dev, blkno, n);
   }
+  return runPayload(buf, fsid, blkno, magic, runId, what);
+}
+
+/** A unit of run `runId` checked whole (see openUnit) and as that run's: its payload. */
+function runPayload(
+  buf: Buffer,
+  fsid: Buffer,
+  blkno: number,
+  magic: number,
+  runId: number,
+  what: string,
+): Buffer {
   const { payload, seq } = openUnit(buf, { magic, fsid, blkno, what });
   if (seq !== runId) throw EIO(`${what} (block ${blkno}) belongs to run ${seq}, not ${runId}`);
   return payload;
