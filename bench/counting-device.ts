@@ -37,8 +37,8 @@ export class CountingDevice implements BlockDevice {
     return { ...this.n };
   }
 
-  read(offset: number, length: number): Promise<Buffer> {
-    return this.inner.read(offset, length);
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    return this.inner.read(offset, length, into);
   }
 
   write(offset: number, data: Buffer): Promise<void> {

@@ -16,7 +16,8 @@ export interface BlockDevice {
   readonly name: string;
   /** Usable size in bytes. */
   readonly size: number;
-  read(offset: number, length: number): Promise<Buffer>;
+  /** `length` bytes at `offset`; into `into` (at least `length` bytes) when given, else a new buffer. */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   write(offset: number, data: Buffer): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;

@@ -29,10 +29,10 @@ export class FaultyDevice implements BlockDevice {
     return this.inner.size;
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     this.checkAlive();
     this.failIfTouches('device.read.eio', 'read', offset, length);
-    return this.inner.read(offset, length);
+    return this.inner.read(offset, length, into);
   }
 
   async write(offset: number, data: Buffer): Promise<void> {

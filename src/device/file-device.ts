@@ -49,9 +49,9 @@ export class FileDevice implements BlockDevice {
     readonly size: number,
   ) {}
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     checkRange(this, offset, length);
-    const buf = Buffer.allocUnsafe(length);
+    const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     return new Promise((resolve, reject) => {
       read(this.fh.fd, buf, 0, length, offset, (err, n) => {
         if (err) reject(ioError(this.name, 'read', offset, err));

@@ -32,10 +32,13 @@ export class MemoryDevice implements BlockDevice {
     this.durable = Buffer.from(this.current);
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     this.checkOpen();
     checkRange(this, offset, length);
-    return Buffer.from(this.current.subarray(offset, offset + length));
+    const bytes = this.current.subarray(offset, offset + length);
+    if (!into) return Buffer.from(bytes);
+    bytes.copy(into);
+    return into.subarray(0, length);
   }
 
   async write(offset: number, data: Buffer): Promise<void> {

@@ -50,24 +50,11 @@ export type AllocRecord = { [F in Fields<'alloc'>]: number };
 
 type RecordOf<K extends keyof typeof ITEM_SCHEMA> = Record<Fields<K>, unknown>;
 
-/**
- * Decoded values of the encodings this process made, by the identity of their bytes: the
- * memtable holds the very buffers encodeItem returned, so reading an item that was written
- * since the last flush costs no decode. The record given to encodeItem is the one cached:
- * records are values, never changed in place (transitions produce new ones with immer), so
- * sharing it is safe. (Not frozen: Object.freeze costs more than the decode it saves.)
- */
-const decoded = new WeakMap<Uint8Array, { kind: string; rec: object }>();
-/** The kinds read on every operation; the others (readdir positions, allocations) are not worth the memory. */
-const CACHED = new Set<string>(['inode', 'dirent', 'extent', 'count']);
-
 export function encodeItem<K extends keyof typeof ITEM_SCHEMA>(kind: K, rec: RecordOf<K>): Buffer {
   const fields = ITEM_SCHEMA[kind];
   const wire = new Array<unknown>(fields.length);
   for (let i = 0; i < fields.length; i++) wire[i] = (rec as Record<string, unknown>)[fields[i]!];
-  const bytes = cborEncode(wire);
-  if (CACHED.has(kind)) decoded.set(bytes, { kind, rec });
-  return bytes;
+  return cborEncode(wire);
 }
 
 export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(
@@ -75,8 +62,6 @@ export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(
   bytes: Uint8Array,
   what: string,
 ): RecordOf<K> {
-  const hit = decoded.get(bytes);
-  if (hit !== undefined && hit.kind === kind) return hit.rec as RecordOf<K>;
   const fields = ITEM_SCHEMA[kind];
   let v: unknown;
   try {
@@ -85,9 +70,41 @@ export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(
     v = null;
   }
   if (!Array.isArray(v) || v.length !== fields.length) throw EIO(`${what}: malformed ${kind} item`);
+  if (kind === 'inode') return inodeFromWire(v) as RecordOf<K>;
   const rec: Record<string, unknown> = {};
   for (let i = 0; i < fields.length; i++) rec[fields[i]!] = v[i];
   return rec as RecordOf<K>;
+}
+
+/**
+ * An inode record built as one object literal: with its 20 fields added one by one, V8 would
+ * keep the object in dictionary mode, and every copy of it (each immer transition) would cost
+ * over a hundred times more.
+ */
+function inodeFromWire(v: unknown[]): InodeRecord {
+  const n = v as number[];
+  return {
+    ino: n[0]!,
+    mode: n[1]!,
+    uid: n[2]!,
+    gid: n[3]!,
+    rdev: n[4]!,
+    nlink: n[5]!,
+    size: n[6]!,
+    atimeSec: n[7]!,
+    atimeNsec: n[8]!,
+    mtimeSec: n[9]!,
+    mtimeNsec: n[10]!,
+    ctimeSec: n[11]!,
+    ctimeNsec: n[12]!,
+    crtimeSec: n[13]!,
+    crtimeNsec: n[14]!,
+    metaSeq: n[15]!,
+    dataSeq: n[16]!,
+    dataVersion: n[17]!,
+    onlineBlocks: n[18]!,
+    offlineBlocks: n[19]!,
+  };
 }
 
 export const encodeInode = (r: InodeRecord) => encodeItem('inode', r);

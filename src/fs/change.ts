@@ -9,6 +9,8 @@ import type { Span } from './data-space.js';
 export class Change {
   readonly events: FsEvent[] = [];
   readonly reserved: Span[] = [];
+  /** The transaction its events were appended to; 0 until they are. */
+  seq = 0;
 }
 
 /** Appends a change's events so far as their own step, for changes too big for one record. */

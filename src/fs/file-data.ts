@@ -49,17 +49,23 @@ export class FileData {
   async read(ino: number, size: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const end = Math.min(size, offset + length);
     if (end <= offset) return Buffer.alloc(0);
-    const out = into ? into.subarray(0, end - offset).fill(0) : Buffer.alloc(end - offset);
+    const out = into ? into.subarray(0, end - offset) : Buffer.allocUnsafe(end - offset);
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((end - 1) / BLOCK_SIZE);
-    const reads: Promise<void>[] = [];
+    const reads: Promise<unknown>[] = [];
+    // extents come in logical order: each one's bytes are read straight into place, and the
+    // holes between them (and after the last) are zeroed
+    let filled = offset;
     for (const x of await this.items.extents(ino, first, last)) {
       const from = Math.max(offset, x.logical * BLOCK_SIZE);
       const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
       if (to <= from) continue;
+      if (from > filled) out.fill(0, filled - offset, from - offset);
       const at = (x.physical - x.logical) * BLOCK_SIZE + from;
-      reads.push(this.dev.read(at, to - from).then((b) => void b.copy(out, from - offset)));
+      reads.push(this.dev.read(at, to - from, out.subarray(from - offset, to - offset)));
+      filled = to;
     }
+    if (filled < end) out.fill(0, filled - offset);
     await Promise.all(reads);
     return out;
   }

@@ -25,7 +25,16 @@ import type { FsEvent, Timespec } from '../events/event.js';
 import type { LogWriter } from '../events/log-writer.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { LIMITS, type Superblock } from '../format/layout.js';
-import { DT_DIR, isDir, isReg, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../projections/inode-record.js';
+import {
+  DT_DIR,
+  isDir,
+  isReg,
+  newInode,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+} from '../projections/inode-record.js';
 import { Change, type StepFn } from './change.js';
 import { now } from './clock.js';
 import type { DataSpace } from './data-space.js';
@@ -224,12 +233,25 @@ export class Fs {
     who: Caller,
     o: { rdev?: number; symlink?: Buffer } = {},
   ): Promise<number> {
+    return (await this.createInode(path, mode, who, o)).ino;
+  }
+
+  /**
+   * As create, answering with the new inode's record as the fold of its events makes it (a
+   * FUSE create answers with the attributes), without waiting for that fold.
+   */
+  async createInode(
+    path: string,
+    mode: number,
+    who: Caller,
+    o: { rdev?: number; symlink?: Buffer } = {},
+  ): Promise<InodeRecord> {
     const { parent, name } = splitPath(path);
     const bytes = nameBytes(name);
     if (o.symlink && o.symlink.length > LIMITS.symlinkMax) {
       throw new FsError('ENAMETOOLONG', `symlink target of ${o.symlink.length} bytes`);
     }
-    return this.mutate(async (c) => {
+    const made = await this.mutate(async (c) => {
       const dirIno = await this.resolveLocked(parent);
       const dir = await this.dirOf(dirIno);
       if (await this.items.lookup(dirIno, bytes)) throw EEXIST(`${path} exists`);
@@ -241,13 +263,27 @@ export class Fs {
         gid = dir.gid;
         if (isDir(mode)) m |= S_ISGID;
       }
-      c.events.push({ type: 'InodeCreated', ino, mode: m, uid: who.uid, gid, rdev: o.rdev ?? 0, time });
+      const created = {
+        type: 'InodeCreated',
+        ino,
+        mode: m,
+        uid: who.uid,
+        gid,
+        rdev: o.rdev ?? 0,
+        time,
+      } as const;
+      c.events.push(created);
       if (o.symlink) c.events.push({ type: 'SymlinkTargetSet', ino, target: o.symlink });
       const pos = await this.newPos(dirIno);
       c.events.push({ type: 'DirentAdded', dir: dirIno, name: bytes, ino, dtype: dtypeOf(m), pos, time });
       this.paths.set(path, ino);
-      return ino;
+      return { c, created };
     });
+    // the fold: the new record, linked once (a directory counts its "." too), at the same time
+    const rec = newInode(made.created, made.c.seq);
+    rec.nlink = isDir(rec.mode) ? 2 : 1;
+    if (o.symlink) rec.size = o.symlink.length;
+    return rec;
   }
 
   async link(target: string, path: string): Promise<void> {
@@ -592,7 +628,7 @@ export class Fs {
           let seq = 0;
           try {
             out = await decide(c);
-            if (c.events.length > 0) seq = await this.append(c.events);
+            if (c.events.length > 0) c.seq = seq = await this.append(c.events);
           } catch (err) {
             this.d.space.unreserve(c.reserved);
             if (!(err instanceof FsError)) this.paths.clear();

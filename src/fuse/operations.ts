@@ -183,10 +183,9 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     create: (p: string, mode: number, who: Caller, cb: Cb) =>
       reply(
         cb,
-        fs.create(p, (mode & 0o7777) | S_IFREG, who).then(async (i) => {
-          const attrs = stat(await fs.getattr(i));
-          const [, fd] = await open(i);
-          return [0, fd, attrs];
+        fs.createInode(p, (mode & 0o7777) | S_IFREG, who).then(async (r) => {
+          const [, fd] = await open(r.ino);
+          return [0, fd, stat(r)];
         }),
       ),
     release: (p: FusePath, fd: number, cb: Cb) => {
@@ -200,8 +199,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       reply(
         cb,
         handleIno(fd, p)
-          .then((i) => fs.read(i, pos, len))
-          .then((data) => data.copy(buf)),
+          .then((i) => fs.read(i, pos, len, buf))
+          .then((data) => data.length),
       ),
     write: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(

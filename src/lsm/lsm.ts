@@ -170,7 +170,7 @@ export class Lsm implements ItemIndex {
   }
 
   apply(mutations: ItemMutation[], seq: number): void {
-    for (const m of mutations) this.active.put(m.key, seq, m.value);
+    for (const m of mutations) this.active.put(m.key, seq, m.value, m.id);
   }
 
   /**

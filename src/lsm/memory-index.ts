@@ -19,7 +19,7 @@ export class MemoryIndex implements ItemIndex {
   }
 
   apply(mutations: ItemMutation[], seq: number): void {
-    for (const m of mutations) this.memtable.put(m.key, seq, m.value);
+    for (const m of mutations) this.memtable.put(m.key, seq, m.value, m.id);
   }
 
   /** Live items (tombstones skipped) in a key range, in order. */

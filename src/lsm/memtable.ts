@@ -43,15 +43,25 @@ export class Memtable {
     return this.payload;
   }
 
-  put(key: Buffer, seq: number, value: Buffer | null): void {
-    const k = key.toString('latin1');
-    const prev = this.items.get(k);
-    if (prev && prev.seq > seq) return;
-    if (!prev) this.order.add(k);
-    const grow = (value?.length ?? 0) - (prev?.value?.length ?? 0) + (prev ? 0 : k.length);
-    this.payload += grow;
-    this.bytes += grow + (prev ? 0 : ENTRY_OVERHEAD);
-    this.items.set(k, { seq, value });
+  /** `id`: the key as latin1, when the caller has it already. */
+  put(key: Buffer, seq: number, value: Buffer | null, id = key.toString('latin1')): void {
+    const prev = this.items.get(id);
+    const size = value === null ? 0 : value.length;
+    if (prev !== undefined) {
+      if (prev.seq > seq) return;
+      const grow = size - (prev.value === null ? 0 : prev.value.length);
+      this.payload += grow;
+      this.bytes += grow;
+      // entries are never handed out for keeping (reads take the value, scans copy), so an
+      // overwrite can update the entry in place
+      prev.seq = seq;
+      prev.value = value;
+      return;
+    }
+    this.order.add(id);
+    this.payload += size + id.length;
+    this.bytes += size + id.length + ENTRY_OVERHEAD;
+    this.items.set(id, { seq, value });
   }
 
   get(key: Buffer): Entry | undefined {

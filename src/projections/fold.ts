@@ -1,9 +1,13 @@
 /*
- * The projection: each committed event, folded into item mutations.
+ * The projection: committed events, folded into item mutations.
  *
  * `needs(event)` names the items the fold will read; the wiring fetches them (asynchronously,
- * from the LSM) into an ItemView; `evolve(event, seq, view)` then computes the mutations
- * synchronously, with no IO and no clock. Every inode an event changes gets its meta_seq moved
+ * from the LSM) into an ItemView; `evolve(events, seq, view)` then computes the mutations of a
+ * batch of events of one transaction, in order, synchronously, with no IO and no clock. Each
+ * event sees what the ones before it in the batch did (the batch keeps its own puts and
+ * deletes over the view), so a batch folds to exactly what its events folded one by one would,
+ * whatever the batch boundaries: live, one operation's events; in a replay, a transaction's.
+ * An inode the batch changes is one immer draft for the whole batch, written back once. Every inode an event changes gets its meta_seq moved
  * to the transaction's seq, and for regular files whose contents or size changed, its
  * data_seq: the old (seq, ino) index item is deleted and the new one put, in the same set of
  * mutations as the change itself, so the change indexes can never disagree with the inodes.
@@ -12,6 +16,7 @@
  * not there) means the log and the index disagree; it is EIO, never papered over.
  */
 
+import { createDraft, type Draft, finishDraft } from 'immer';
 import { EIO } from '../errors.js';
 import type { FsEvent } from '../events/event.js';
 import { decodeInode, decodeItem, encodeInode, encodeItem, type InodeRecord } from '../format/item-schema.js';
@@ -33,18 +38,7 @@ import {
   xattrKey,
   ZONE,
 } from '../format/key.js';
-import {
-  add,
-  all,
-  DT_DIR,
-  isReg,
-  newInode,
-  set,
-  setAtime,
-  setCtime,
-  setMtime,
-  transition,
-} from './inode-record.js';
+import { add, all, DT_DIR, isReg, newInode, set, setAtime, setCtime, setMtime } from './inode-record.js';
 import type { ItemMutation, ItemView, KeyRange, Needs } from './item.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -79,14 +73,18 @@ export function needs(e: FsEvent): Needs {
   }
 }
 
-export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] {
+export function evolve(events: readonly FsEvent[], seq: number, view: ItemView): ItemMutation[] {
   const c = new Changes(seq, view);
+  for (const e of events) fold(e, seq, c);
+  return c.finish();
+}
+
+function fold(e: FsEvent, seq: number, c: Changes): void {
   switch (e.type) {
     case 'InodesReserved':
       c.put(inodeReservationKey(), encodeItem('reservation', { next: e.first + e.count }));
       break;
     case 'InodeCreated':
-      if (view.get(inodeKey(e.ino))) throw EIO(`seq ${seq}: InodeCreated for existing inode ${e.ino}`);
       c.created(newInode(e, seq));
       c.count(1);
       break;
@@ -103,7 +101,7 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.meta(e.ino, all(setAtime(e.atime), setMtime(e.mtime), setCtime(e.ctime)));
       break;
     case 'DirentAdded': {
-      if (view.get(direntKey(e.dir, e.name)))
+      if (c.get(direntKey(e.dir, e.name)))
         throw EIO(`seq ${seq}: DirentAdded over an existing name in dir ${e.dir}`);
       const dir = e.dtype === DT_DIR;
       c.put(direntKey(e.dir, e.name), encodeItem('dirent', { ino: e.ino, dtype: e.dtype, pos: e.pos }));
@@ -114,7 +112,7 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       break;
     }
     case 'DirentRemoved': {
-      if (!view.get(direntKey(e.dir, e.name)))
+      if (!c.get(direntKey(e.dir, e.name)))
         throw EIO(`seq ${seq}: DirentRemoved of a missing name in dir ${e.dir}`);
       const dir = e.dtype === DT_DIR;
       c.del(direntKey(e.dir, e.name));
@@ -142,7 +140,7 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.data(e.ino, add('onlineBlocks', e.count));
       break;
     case 'ExtentUnmapped':
-      if (!view.get(extentKey(e.ino, e.logical))) throw EIO(`seq ${seq}: ExtentUnmapped of a missing extent`);
+      if (!c.get(extentKey(e.ino, e.logical))) throw EIO(`seq ${seq}: ExtentUnmapped of a missing extent`);
       c.del(extentKey(e.ino, e.logical));
       c.del(allocKey(e.physical));
       c.data(e.ino, add('onlineBlocks', -e.count));
@@ -156,58 +154,120 @@ export function evolve(e: FsEvent, seq: number, view: ItemView): ItemMutation[] 
       c.put(orphanKey(e.ino), EMPTY);
       break;
     case 'InodeDeleted': {
-      const rec = c.inode(e.ino);
-      c.del(inodeKey(e.ino));
-      c.count(-1);
-      c.del(metaSeqKey(rec.metaSeq, e.ino));
-      if (isReg(rec.mode)) c.del(dataSeqKey(rec.dataSeq, e.ino));
-      for (const key of [symlinkKey(e.ino), orphanKey(e.ino)]) if (view.get(key)) c.del(key);
-      if (view.keysIn(inodeTypeRange(e.ino, FS_TYPE.extent)).length > 0)
+      if (c.keysIn(inodeTypeRange(e.ino, FS_TYPE.extent)).length > 0)
         throw EIO(`seq ${seq}: InodeDeleted of inode ${e.ino} that still maps extents`);
-      for (const key of view.keysIn(inodeTypeRange(e.ino, FS_TYPE.xattr))) c.del(key);
+      c.deleted(e.ino);
+      c.count(-1);
+      for (const key of [symlinkKey(e.ino), orphanKey(e.ino)]) if (c.get(key)) c.del(key);
+      for (const key of c.keysIn(inodeTypeRange(e.ino, FS_TYPE.xattr))) c.del(key);
       break;
     }
   }
-  return c.mutations;
 }
 
-/** Collects one event's mutations; inode records are read once and written back once. */
+/** An inode as the batch has it: a draft of the record the view had, or a record it created. */
+interface InodeState {
+  /** The current record: an immer draft of `base`, or a record the batch created (ours alone). */
+  rec: Draft<InodeRecord> | InodeRecord;
+  /** The view's record, or null for an inode the batch created. */
+  base: InodeRecord | null;
+  /** Deleted by this batch. */
+  gone: boolean;
+}
+
+/**
+ * One batch's mutations, with what the batch did so far laid over the view: every item it put
+ * or deleted reads as the batch left it. Inode records stay decoded (drafts) until `finish`,
+ * which writes each changed inode once.
+ */
 class Changes {
-  readonly mutations: ItemMutation[] = [];
-  /** Records this event already wrote: an event can touch an inode twice (a dirent in itself). */
-  private readonly records = new Map<number, InodeRecord>();
+  /** Puts and deletes by key (latin1), in the order first touched; the last one of a key wins. */
+  private readonly pending = new Map<string, ItemMutation>();
+  /** Pending keys of the fs zone, by inode, for range reads within one inode's items. */
+  private readonly pendingByIno = new Map<number, Buffer[]>();
+  private readonly inodes = new Map<number, InodeState>();
+  private inodeCount: number | null = null;
 
   constructor(
     private readonly seq: number,
     private readonly view: ItemView,
   ) {}
 
-  put(key: Buffer, value: Buffer): void {
-    this.mutations.push({ key, value });
+  get(key: Buffer): Buffer | null {
+    const id = key.toString('latin1');
+    const p = this.pending.get(id);
+    return p !== undefined ? p.value : this.view.getById(id);
+  }
+
+  /** Keys present in a range of one inode's items (all the fold asks for), as the batch left them. */
+  keysIn(range: KeyRange): Buffer[] {
+    const base = this.view.keysIn(range);
+    const touched = this.pendingByIno.get(inodeOfFsKey(range.first));
+    if (!touched) return base;
+    const live = new Map<string, Buffer>();
+    for (const k of base) live.set(k.toString('latin1'), k);
+    for (const k of touched) {
+      if (k.compare(range.first) < 0 || k.compare(range.last) > 0) continue;
+      const s = k.toString('latin1');
+      if (this.pending.get(s)!.value === null) live.delete(s);
+      else live.set(s, k);
+    }
+    return [...live.values()].sort(Buffer.compare);
+  }
+
+  put(key: Buffer, value: Buffer | null): void {
+    const id = key.toString('latin1');
+    const p = this.pending.get(id);
+    if (p !== undefined) {
+      p.value = value;
+      return;
+    }
+    if (key[0] === ZONE.fs) {
+      const ino = inodeOfFsKey(key);
+      const list = this.pendingByIno.get(ino);
+      if (list) list.push(key);
+      else this.pendingByIno.set(ino, [key]);
+    }
+    this.pending.set(id, { key, value, id });
   }
 
   del(key: Buffer): void {
-    this.mutations.push({ key, value: null });
+    this.put(key, null);
   }
 
+  /** The inode's current record; EIO when it does not exist (as the batch left it). */
   inode(ino: number): InodeRecord {
-    const bytes = this.view.get(inodeKey(ino));
-    if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
-    return decodeInode(bytes, `inode ${ino}`);
+    return this.state(ino).rec;
   }
 
   /** Move the volume's inode count. */
   count(delta: number): void {
-    const bytes = this.view.get(inodeCountKey());
-    const now = bytes ? (decodeItem('count', bytes, 'inode count').count as number) : 0;
-    if (now + delta < 0) throw EIO(`seq ${this.seq}: inode count would go below zero`);
-    this.put(inodeCountKey(), encodeItem('count', { count: now + delta }));
+    if (this.inodeCount === null) {
+      const bytes = this.view.get(inodeCountKey());
+      this.inodeCount = bytes ? (decodeItem('count', bytes, 'inode count').count as number) : 0;
+    }
+    const now = this.inodeCount + delta;
+    if (now < 0) throw EIO(`seq ${this.seq}: inode count would go below zero`);
+    this.inodeCount = now;
+    this.put(inodeCountKey(), encodeItem('count', { count: now }));
   }
 
   created(rec: InodeRecord): void {
-    this.put(inodeKey(rec.ino), encodeInode(rec));
+    const had = this.inodes.get(rec.ino);
+    if (had ? !had.gone : this.view.get(inodeKey(rec.ino)))
+      throw EIO(`seq ${this.seq}: InodeCreated for existing inode ${rec.ino}`);
+    this.inodes.set(rec.ino, { rec, base: null, gone: false });
     this.put(metaSeqKey(this.seq, rec.ino), EMPTY);
     if (isReg(rec.mode)) this.put(dataSeqKey(this.seq, rec.ino), EMPTY);
+  }
+
+  deleted(ino: number): void {
+    const s = this.state(ino);
+    const rec = s.rec;
+    this.del(inodeKey(ino));
+    this.del(metaSeqKey(rec.metaSeq, ino));
+    if (isReg(rec.mode)) this.del(dataSeqKey(rec.dataSeq, ino));
+    s.gone = true;
   }
 
   /** A metadata change: apply the recipe and move the inode's meta_seq. */
@@ -220,23 +280,50 @@ class Changes {
     this.update(ino, recipe, true);
   }
 
+  /** The batch's mutations, each changed inode written once. */
+  finish(): ItemMutation[] {
+    for (const [ino, s] of this.inodes) {
+      if (s.gone) continue;
+      const rec = s.base ? finishDraft(s.rec as Draft<InodeRecord>) : s.rec;
+      if (rec === s.base) continue; // only read
+      this.put(inodeKey(ino), encodeInode(rec));
+    }
+    return [...this.pending.values()];
+  }
+
+  private state(ino: number): InodeState {
+    let s = this.inodes.get(ino);
+    if (!s) {
+      const bytes = this.view.get(inodeKey(ino));
+      if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
+      const base = decodeInode(bytes, `inode ${ino}`);
+      s = { rec: createDraft(base), base, gone: false };
+      this.inodes.set(ino, s);
+    }
+    if (s.gone) throw EIO(`seq ${this.seq}: event for deleted inode ${ino}`);
+    return s;
+  }
+
   private update(ino: number, recipe: (d: InodeRecord) => void, data: boolean): void {
-    const prev = this.records.get(ino) ?? this.inode(ino);
+    const d = this.state(ino).rec;
     const seq = this.seq;
-    const next = transition(prev, (d) => {
-      recipe(d);
-      d.metaSeq = seq;
-      if (data && isReg(d.mode)) d.dataSeq = seq;
-    });
-    if (prev.metaSeq !== seq) {
-      this.del(metaSeqKey(prev.metaSeq, ino));
+    const prevMeta = d.metaSeq;
+    const prevData = d.dataSeq;
+    recipe(d);
+    d.metaSeq = seq;
+    if (data && isReg(d.mode)) d.dataSeq = seq;
+    if (prevMeta !== seq) {
+      this.del(metaSeqKey(prevMeta, ino));
       this.put(metaSeqKey(seq, ino), EMPTY);
     }
-    if (isReg(prev.mode) && prev.dataSeq !== next.dataSeq) {
-      this.del(dataSeqKey(prev.dataSeq, ino));
-      this.put(dataSeqKey(next.dataSeq, ino), EMPTY);
+    if (isReg(d.mode) && prevData !== d.dataSeq) {
+      this.del(dataSeqKey(prevData, ino));
+      this.put(dataSeqKey(d.dataSeq, ino), EMPTY);
     }
-    this.records.set(ino, next);
-    this.put(inodeKey(ino), encodeInode(next));
   }
+}
+
+/** The inode number (field a) of a key in the fs zone. */
+function inodeOfFsKey(key: Buffer): number {
+  return key.readUInt32BE(1) * 2 ** 32 + key.readUInt32BE(5);
 }

@@ -1,12 +1,13 @@
 /*
  * Inode records and their transitions.
  *
- * Each transition is an immer recipe over the decoded inode item: the fold reads the item,
- * produces the next record, and writes it back only if something changed. Times are the
- * event's, never the clock's, so a replay produces the same record.
+ * Each transition is a recipe over an immer draft of the decoded inode item: the fold drafts
+ * the record, applies the recipes of its events, and writes the next record back only if
+ * something changed. Times are the event's, never the clock's, so a replay produces the same
+ * record.
  */
 
-import { produce, setAutoFreeze } from 'immer';
+import { setAutoFreeze } from 'immer';
 import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
 
@@ -52,8 +53,6 @@ export function newInode(
 setAutoFreeze(false);
 
 type Recipe = (draft: InodeRecord) => void;
-
-export const transition = (rec: InodeRecord, recipe: Recipe): InodeRecord => produce(rec, recipe);
 
 export const setCtime =
   (t: Timespec): Recipe =>

@@ -11,6 +11,8 @@
 export interface ItemMutation {
   key: Buffer;
   value: Buffer | null;
+  /** The key as a latin1 string (one char per byte), when the producer already made it. */
+  id?: string;
 }
 
 export interface KeyRange {
@@ -30,6 +32,8 @@ export interface Needs {
 export interface ItemView {
   /** The value, null when absent; throws if the key was not declared. */
   get(key: Buffer): Buffer | null;
+  /** As get, by the key's latin1 string. */
+  getById(id: string): Buffer | null;
   /** Keys present in a declared range, in order. */
   keysIn(range: KeyRange): Buffer[];
 }

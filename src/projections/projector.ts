@@ -1,15 +1,16 @@
 /*
  * The projector: folds committed transactions, in seq order, into an item index.
  *
- * For each event it fetches what the fold declared it needs (from the index read path, which
- * may go to the device), runs the pure fold, and applies the resulting mutations stamped with
- * the transaction's seq. Events are applied strictly one after another, because each event's
- * fold reads what the previous one wrote. `project$` is the RxJS wiring: live commits, a
+ * For a batch of a transaction's events it fetches what their folds declared they need (from
+ * the index read path, which may go to the device), runs the pure fold over the batch, and
+ * applies the resulting mutations stamped with the transaction's seq. Within a batch each
+ * event's fold sees what the previous ones did (fold.ts); batches are applied one after
+ * another, because each reads what the last wrote. `project$` is the RxJS wiring: live commits, a
  * followed log tail and a replay are all streams of transactions, folded the same way.
  */
 
 import { concatMap, from, map, type Observable } from 'rxjs';
-import type { Transaction } from '../events/event.js';
+import type { FsEvent, Transaction } from '../events/event.js';
 import { evolve, needs } from './fold.js';
 import type { ItemMutation, ItemView, KeyRange } from './item.js';
 
@@ -22,38 +23,57 @@ export interface ItemIndex {
   apply(mutations: ItemMutation[], seq: number): void;
 }
 
+/** Events folded per batch: bounds how many items one fold reads up front. */
+const BATCH_EVENTS = 256;
+
 export async function applyTransaction(
   index: ItemIndex,
   txn: Pick<Transaction, 'seq' | 'events'>,
 ): Promise<void> {
-  for (const e of txn.events) {
-    const n = needs(e);
-    const values = new Map<string, Buffer | null>();
-    const slow: Buffer[] = [];
-    for (const k of n.keys) {
-      const v = index.peek?.(k);
-      if (v === undefined) slow.push(k);
-      else values.set(k.toString('latin1'), v);
-    }
-    if (slow.length)
-      await Promise.all(slow.map(async (k) => values.set(k.toString('latin1'), await index.get(k))));
-    const ranges = n.ranges.length
-      ? await Promise.all(n.ranges.map(async (r) => [r, await index.keysIn(r)] as const))
-      : [];
-    const view: ItemView = {
-      get(key) {
-        const v = values.get(key.toString('latin1'));
-        if (v === undefined) throw new Error(`fold read undeclared key ${key.toString('hex')}`);
-        return v;
-      },
-      keysIn(range) {
-        const found = ranges.find(([r]) => r.first.equals(range.first) && r.last.equals(range.last));
-        if (!found) throw new Error('fold read an undeclared range');
-        return found[1];
-      },
-    };
-    index.apply(evolve(e, txn.seq, view), txn.seq);
+  const { events, seq } = txn;
+  for (let i = 0; i < events.length; i += BATCH_EVENTS) {
+    const batch = i === 0 && events.length <= BATCH_EVENTS ? events : events.slice(i, i + BATCH_EVENTS);
+    index.apply(evolve(batch, seq, await viewFor(index, batch)), seq);
   }
+}
+
+/** Read everything a batch's folds declared they need, into the view they fold over. */
+async function viewFor(index: ItemIndex, events: readonly FsEvent[]): Promise<ItemView> {
+  const values = new Map<string, Buffer | null>();
+  const slow: [string, Buffer][] = [];
+  const ranges: [KeyRange, Buffer[]][] = [];
+  for (const e of events) {
+    const n = needs(e);
+    for (const k of n.keys) {
+      const s = k.toString('latin1');
+      if (values.has(s)) continue;
+      const v = index.peek?.(k);
+      values.set(s, v ?? null);
+      if (v === undefined) slow.push([s, k]);
+    }
+    for (const r of n.ranges) ranges.push([r, []]);
+  }
+  await Promise.all([
+    ...slow.map(async ([s, k]) => values.set(s, await index.get(k))),
+    ...ranges.map(async (r) => {
+      r[1] = await index.keysIn(r[0]);
+    }),
+  ]);
+  const getById = (id: string) => {
+    const v = values.get(id);
+    if (v === undefined)
+      throw new Error(`fold read undeclared key ${Buffer.from(id, 'latin1').toString('hex')}`);
+    return v;
+  };
+  return {
+    get: (key) => getById(key.toString('latin1')),
+    getById,
+    keysIn(range) {
+      const found = ranges.find(([r]) => r.first.equals(range.first) && r.last.equals(range.last));
+      if (!found) throw new Error('fold read an undeclared range');
+      return found[1];
+    },
+  };
 }
 
 /** Fold a stream of transactions into the index; emits each seq once it is applied. */

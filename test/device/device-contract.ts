@@ -52,6 +52,19 @@ export function deviceContract(suite: Test, world: DeviceWorld): void {
     }
   });
 
+  suite(`${world.name} device - a read into a given buffer fills just that many bytes of it`, async () => {
+    const d = await make();
+    const data = Buffer.from(Array.from({ length: 2 * BLOCK_SIZE }, (_, i) => (i * 13 + 1) & 0xff));
+    await d.write(3 * BLOCK_SIZE, data);
+    const into = Buffer.alloc(3 * BLOCK_SIZE, 0xee);
+    const got = await d.read(3 * BLOCK_SIZE + 100, BLOCK_SIZE, into.subarray(50));
+    assert.is(got.length, BLOCK_SIZE);
+    assert.ok(got.equals(data.subarray(100, 100 + BLOCK_SIZE)));
+    assert.ok(into.subarray(50, 50 + BLOCK_SIZE).equals(got), 'the bytes are in the given buffer');
+    assert.ok(into.subarray(0, 50).every((b) => b === 0xee), 'nothing before');
+    assert.ok(into.subarray(50 + BLOCK_SIZE).every((b) => b === 0xee), 'nothing after');
+  });
+
   suite(`${world.name} device - concurrent writes to distinct blocks all land`, async () => {
     const d = await make();
     await Promise.all(

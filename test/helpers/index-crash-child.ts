@@ -186,8 +186,8 @@ class TracingDevice implements BlockDevice {
     return this.inner.size;
   }
 
-  read(offset: number, length: number): Promise<Buffer> {
-    return this.inner.read(offset, length);
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    return this.inner.read(offset, length, into);
   }
 
   write(offset: number, data: Buffer): Promise<void> {

@@ -122,6 +122,34 @@ test('fold - deleting an inode removes every item it owned and its index entries
   assert.equal(walk(index, 'meta_seq'), [[3, 1]]);
 });
 
+test('fold - a transaction folds to the same items in one batch as one event at a time', async () => {
+  const events: FsEvent[] = [
+    ...file(2, 3),
+    { type: 'XattrSet', ino: 2, name: Buffer.from('user.a'), value: Buffer.from('v'), ctime: t(3) },
+    ...file(3, 3),
+    { type: 'DirentRemoved', dir: 1, name: Buffer.from('f3'), ino: 3, dtype: 8, pos: 3, time: t(4) },
+    { type: 'DirentAdded', dir: 1, name: Buffer.from('g'), ino: 3, dtype: 8, pos: 9, time: t(4) },
+    { type: 'DataWritten', ino: 3, offset: 0, length: 5, size: 5, time: t(4) },
+    { type: 'DirentRemoved', dir: 1, name: Buffer.from('f2'), ino: 2, dtype: 8, pos: 2, time: t(5) },
+    { type: 'InodeDeleted', ino: 2 },
+    { type: 'InodeModeChanged', ino: 1, mode: 0o040700, ctime: t(6) },
+  ];
+  const whole = await given([root], file(4), events);
+  const oneByOne = new MemoryIndex();
+  await applyTransaction(oneByOne, tx(1, [root]));
+  await applyTransaction(oneByOne, tx(2, file(4)));
+  for (const e of events) await applyTransaction(oneByOne, tx(3, [e]));
+  const dump = (index: MemoryIndex) =>
+    [...index.memtable.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))].map(
+      ([k, e]) => `${k.toString('hex')} ${e.seq} ${e.value?.toString('hex') ?? 'deleted'}`,
+    );
+  assert.equal(dump(whole), dump(oneByOne));
+  // and it is what the events mean: the survivor renamed and written, the other gone
+  assert.is((await inode(whole, 3)).size, 5);
+  assert.is(await whole.get(inodeKey(2)), null);
+  assert.is(await whole.get(xattrKey(2, Buffer.from('user.a'))), null);
+});
+
 test('fold - events that contradict the items are EIO', async () => {
   const cases: FsEvent[][] = [
     [root],
