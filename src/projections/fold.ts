@@ -66,7 +66,7 @@ export function needs(e: FsEvent): Needs {
     case 'InodeDeleted':
       return {
         keys: [inodeKey(e.ino), symlinkKey(e.ino), orphanKey(e.ino), inodeCountKey()],
-        ranges: [inodeTypeRange(e.ino, FS_TYPE.xattr), inodeTypeRange(e.ino, FS_TYPE.extent)],
+        ranges: [inodeTypeRange(e.ino, FS_TYPE.xattr)],
       };
     default:
       return { keys: [inodeKey(e.ino)], ranges: [] };
@@ -154,7 +154,8 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.put(orphanKey(e.ino), EMPTY);
       break;
     case 'InodeDeleted': {
-      if (c.keysIn(inodeTypeRange(e.ino, FS_TYPE.extent)).length > 0)
+      // onlineBlocks is the sum of the inode's extents (ExtentMapped and ExtentUnmapped keep it)
+      if (c.inode(e.ino).onlineBlocks !== 0)
         throw EIO(`seq ${seq}: InodeDeleted of inode ${e.ino} that still maps extents`);
       c.deleted(e.ino);
       c.count(-1);

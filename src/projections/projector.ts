@@ -33,12 +33,16 @@ export async function applyTransaction(
   const { events, seq } = txn;
   for (let i = 0; i < events.length; i += BATCH_EVENTS) {
     const batch = i === 0 && events.length <= BATCH_EVENTS ? events : events.slice(i, i + BATCH_EVENTS);
-    index.apply(evolve(batch, seq, await viewFor(index, batch)), seq);
+    const view = viewFor(index, batch);
+    index.apply(evolve(batch, seq, view instanceof Promise ? await view : view), seq);
   }
 }
 
-/** Read everything a batch's folds declared they need, into the view they fold over. */
-async function viewFor(index: ItemIndex, events: readonly FsEvent[]): Promise<ItemView> {
+/**
+ * Read everything a batch's folds declared they need, into the view they fold over: at once
+ * when the memtables and bloom filters answer for all of it, else after the reads.
+ */
+function viewFor(index: ItemIndex, events: readonly FsEvent[]): ItemView | Promise<ItemView> {
   const values = new Map<string, Buffer | null>();
   const slow: [string, Buffer][] = [];
   const ranges: [KeyRange, Buffer[]][] = [];
@@ -53,12 +57,17 @@ async function viewFor(index: ItemIndex, events: readonly FsEvent[]): Promise<It
     }
     for (const r of n.ranges) ranges.push([r, []]);
   }
-  await Promise.all([
+  const view = viewOf(values, ranges);
+  if (slow.length === 0 && ranges.length === 0) return view;
+  return Promise.all([
     ...slow.map(async ([s, k]) => values.set(s, await index.get(k))),
     ...ranges.map(async (r) => {
       r[1] = await index.keysIn(r[0]);
     }),
-  ]);
+  ]).then(() => view);
+}
+
+function viewOf(values: Map<string, Buffer | null>, ranges: [KeyRange, Buffer[]][]): ItemView {
   const getById = (id: string) => {
     const v = values.get(id);
     if (v === undefined)

@@ -157,6 +157,10 @@ test('fold - events that contradict the items are EIO', async () => {
     [{ type: 'XattrSet', ino: 99, name: Buffer.from('user.a'), value: Buffer.from('v'), ctime: t(3) }],
     [{ type: 'ExtentUnmapped', ino: 2, logical: 0, physical: 5, count: 1 }],
     file(2).slice(1),
+    [
+      { type: 'ExtentMapped', ino: 2, logical: 0, physical: 100, count: 1 },
+      { type: 'InodeDeleted', ino: 2 },
+    ],
   ];
   for (const events of cases) {
     const index = await given([root], file(2));
