@@ -61,8 +61,14 @@ export function deviceContract(suite: Test, world: DeviceWorld): void {
     assert.is(got.length, BLOCK_SIZE);
     assert.ok(got.equals(data.subarray(100, 100 + BLOCK_SIZE)));
     assert.ok(into.subarray(50, 50 + BLOCK_SIZE).equals(got), 'the bytes are in the given buffer');
-    assert.ok(into.subarray(0, 50).every((b) => b === 0xee), 'nothing before');
-    assert.ok(into.subarray(50 + BLOCK_SIZE).every((b) => b === 0xee), 'nothing after');
+    assert.ok(
+      into.subarray(0, 50).every((b) => b === 0xee),
+      'nothing before',
+    );
+    assert.ok(
+      into.subarray(50 + BLOCK_SIZE).every((b) => b === 0xee),
+      'nothing after',
+    );
   });
 
   suite(`${world.name} device - concurrent writes to distinct blocks all land`, async () => {
