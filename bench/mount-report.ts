@@ -5,7 +5,14 @@
  * 100%) from one that is waiting on the disk or the kernel.
  */
 
-import { type Phase, type PhaseName, SLICES, type WorkloadResult } from './mount-workload.js';
+import {
+  type Phase,
+  type PhaseName,
+  SLICES,
+  WARM_FILES,
+  WARM_MIB,
+  type WorkloadResult,
+} from './mount-workload.js';
 import { int, table, times } from './table.js';
 
 export interface TargetRun {
@@ -58,6 +65,8 @@ export function renderMountReport(r: MountReport): string {
     `workload: ${int(r.files)} empty files in one directory (create, stat each, readdir repeated, rename ` +
       `each, unlink each), then one ${int(r.mib)} MiB file (1 MiB writes, fsync before close; read back ` +
       '1 MiB at a time), one synchronous syscall at a time from a process that serves no mount',
+    `warm-up: first, untimed, ${int(WARM_FILES)} files created, stat'ed, renamed and unlinked and ${int(WARM_MIB)} MiB ` +
+      'written and read back on every filesystem (so the JIT is not timed)',
     `order: all mounted at once; each phase in ${SLICES} slices, each slice on every filesystem in turn, ` +
       'alternating ABCD and DCBA',
     r.cachesDropped

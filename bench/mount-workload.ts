@@ -3,6 +3,10 @@
  * FILES empty files, stat each, list the directory again and again, rename each, unlink each;
  * then write one file of MIB MiB sequentially in 1 MiB writes ending in fsync, and read it back.
  *
+ * First, untimed, every filesystem gets a warm-up of the same operations (WARM_FILES files
+ * created, stat'ed, renamed and unlinked, WARM_MIB MiB written and read back), so what is timed
+ * is a server in its steady state, not the JIT compiling its code paths.
+ *
  * All the filesystems are mounted at once and each phase runs in slices (a quarter of the files,
  * of the listing time, of the file's chunks), each slice on every filesystem before the next,
  * in alternating order (ABCD, then DCBA), so a burst of load from elsewhere on the machine
@@ -41,6 +45,8 @@ const MiB = 1024 * 1024;
 export const SLICES = 4;
 /** Bytes of each chunk compared on read: enough to catch a misplaced or missing chunk. */
 const CHECK_BYTES = 4096;
+export const WARM_FILES = 2000;
+export const WARM_MIB = 32;
 
 export interface WorkloadTarget {
   label: string;
@@ -131,6 +137,11 @@ export async function runWorkload(w: WorkloadInput, note: (line: string) => void
   };
 
   for (const r of runs) attempt(r, () => mkdirSync(r.root));
+  for (const r of runs) {
+    note(`${r.target.label}: warm-up, ${WARM_FILES} files and ${WARM_MIB} MiB, untimed`);
+    await new Promise((resolve) => setImmediate(resolve));
+    attempt(r, () => warmUp(r, chunk));
+  }
   let turn = 0;
   for (const phase of PHASES) {
     const { what, drop, body } = bodies[phase];
@@ -169,6 +180,25 @@ export async function runWorkload(w: WorkloadInput, note: (line: string) => void
     ),
     cachesDropped,
   };
+}
+
+/** Every phase's operations, untimed, in a directory of their own that is gone afterwards. */
+function warmUp(r: Run, chunk: Buffer): void {
+  const dir = join(r.root, 'warm-up');
+  mkdirSync(dir);
+  const names = Array.from({ length: WARM_FILES }, (_, i) => join(dir, `f${i}`));
+  const all = { from: 0, to: WARM_FILES, first: true, last: true };
+  const w: Run = { ...r, root: dir, names, renamed: names.map((p) => `${p}-renamed`), big: join(dir, 'big') };
+  create(w, all);
+  stat(w, all);
+  readdir(w, 0);
+  rename(w, all);
+  unlink(w, all);
+  const chunks = { from: 0, to: WARM_MIB, first: true, last: true };
+  write(w, chunks, chunk);
+  read(w, chunks, chunk);
+  unlinkSync(w.big);
+  rmdirSync(dir);
 }
 
 function timed(serverPid: number | null, body: () => number): Phase {

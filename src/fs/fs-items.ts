@@ -32,6 +32,8 @@ export const MAX_EXTENT_BLOCKS = 256;
 
 export interface ItemSource {
   get(key: Buffer): Promise<Buffer | null>;
+  /** The value when it is known without IO (memtables, bloom filters); undefined: ask `get`. */
+  peek?(key: Buffer): Buffer | null | undefined;
   /** Live items of a range, streamed: for ranges that may not fit in memory. */
   scan(range: KeyRange): AsyncIterable<[Buffer, Buffer]>;
   /** Live items of a range, all at once. */
@@ -74,9 +76,24 @@ export class FsItems {
     return b && decodeInode(b, `inode ${ino}`);
   }
 
+  /** As inode, when the answer is in memory; undefined when it needs a read. */
+  inodeNow(ino: number): InodeRecord | null | undefined {
+    const b = this.src.peek?.(inodeKey(ino));
+    return b && decodeInode(b, `inode ${ino}`);
+  }
+
+  /** As lookup, when the answer is in memory; undefined when it needs a read. */
+  lookupNow(dir: number, name: Buffer): Dirent | null | undefined {
+    const b = this.src.peek?.(direntKey(dir, name));
+    return b && this.dirent(dir, b);
+  }
+
   async lookup(dir: number, name: Buffer): Promise<Dirent | null> {
     const b = await this.src.get(direntKey(dir, name));
-    if (!b) return null;
+    return b && this.dirent(dir, b);
+  }
+
+  private dirent(dir: number, b: Buffer): Dirent {
     const d = decodeItem('dirent', b, `dirent in ${dir}`);
     return { ino: d.ino as number, dtype: d.dtype as number, pos: d.pos as number };
   }

@@ -140,6 +140,32 @@ export class Fs {
     return ino;
   }
 
+  /**
+   * The record of the inode at `path`, when it can be known at once: no mutation holds or
+   * waits for the lock, the path's directory is in the path cache, and the items are in memory
+   * (memtables, bloom filters). null: there is no such name. undefined: ask `resolve` and
+   * `getattr`, which also give the errors of an unusual path. (FUSE lookups come here first:
+   * most of them are answered without a promise.)
+   */
+  statNow(path: string): InodeRecord | null | undefined {
+    if (this.broken || !this.lock.quiet) return undefined;
+    let ino = this.paths.get(path);
+    if (ino === undefined) {
+      const { parent, name } = splitPath(path);
+      const dir = this.paths.get(parent) ?? (parent === '/' ? this.rootIno : undefined);
+      if (dir === undefined || name.length === 0 || name.length > LIMITS.nameMax) return undefined;
+      const dirRec = this.items.inodeNow(dir);
+      if (!dirRec || !isDir(dirRec.mode)) return undefined;
+      const d = this.items.lookupNow(dir, Buffer.from(name, 'latin1'));
+      if (d === undefined) return undefined;
+      if (d === null) return null;
+      ino = d.ino;
+      if (this.paths.size >= PATH_CACHE_MAX) this.paths.clear();
+      this.paths.set(path, ino);
+    }
+    return this.items.inodeNow(ino) ?? undefined;
+  }
+
   private forgetPath(path: string, wasDir: boolean): void {
     this.paths.delete(path);
     if (!wasDir) return;

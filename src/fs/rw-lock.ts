@@ -14,6 +14,11 @@ export class RwLock {
   private writer = false;
   private readonly queue: Waiter[] = [];
 
+  /** Nobody holds it exclusively or waits for it: a synchronous read now sees no half change. */
+  get quiet(): boolean {
+    return !this.writer && this.queue.length === 0;
+  }
+
   async shared<T>(fn: () => Promise<T>): Promise<T> {
     await this.acquire(false);
     try {

@@ -33,6 +33,11 @@ export class HiddenNames {
     return HIDDEN_NAME.test(splitPath(path).name);
   }
 
+  /** Whether `path` may be one of the hidden names we made (ino tells for sure). */
+  mayName(path: string): boolean {
+    return this.inodes.size > 0 && HiddenNames.isHidden(path);
+  }
+
   /** The inode libfuse calls `path`, or undefined when `path` is not a hidden name we made. */
   async ino(path: string): Promise<number | undefined> {
     if (this.inodes.size === 0 || !HiddenNames.isHidden(path)) return undefined;

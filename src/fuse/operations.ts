@@ -31,7 +31,7 @@
  * answers ENOSYS for it and the kernel stops sending it.
  */
 
-import { FsError } from '../errors.js';
+import { ERRNO, FsError } from '../errors.js';
 import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { type Caller, type Fs, S_IFDIR, S_IFREG } from '../fs/fs.js';
@@ -149,13 +149,19 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
         cb,
         fs.usage().then((u) => [0, statfsOf(fs, u)]),
       ),
-    getattr: (p: string, cb: Cb) =>
-      reply(
-        cb,
-        ino(p)
-          .then((i) => fs.getattr(i))
-          .then((r) => [0, stat(r)]),
-      ),
+    getattr: (p: string, cb: Cb) => {
+      // most lookups are answered from memory, at once
+      const now = hidden?.mayName(p) ? undefined : fs.statNow(p);
+      if (now === null) cb(-ERRNO.ENOENT);
+      else if (now !== undefined) cb(0, stat(now));
+      else
+        reply(
+          cb,
+          ino(p)
+            .then((i) => fs.getattr(i))
+            .then((r) => [0, stat(r)]),
+        );
+    },
     fgetattr: (p: FusePath, fd: number, cb: Cb) =>
       reply(
         cb,
