@@ -4,17 +4,19 @@
  * Every mutation runs the same way (see `mutate`): under the exclusive item lock it reads what
  * it needs, decides (an FsError with the POSIX code, or events), appends the events to this
  * node's open transaction, answers, and folds them into the index with that transaction's seq
- * before it lets go of the lock, so the next operation reads the change. Durability is the log's: a commit (fsync, the commit timer,
- * `sync`) makes every appended event durable at once. Reads share the lock and go to the index.
+ * before it lets go of the lock, so the next operation reads the change. Durability is the
+ * log's: a commit (fsync, the commit timer, `sync`) makes every appended event durable at once.
+ * Reads share the lock and go to the index.
  *
  * Inode numbers come from reservations recorded as InodesReserved events; data blocks from
  * the data space, written before the events that map them are written (the log writer's data
  * barrier); freed blocks are reused only after the freeing transaction is durable.
  *
  * The FUSE binding is path based, so paths are resolved through directory items with a cache
- * that every unlink, rmdir and rename keeps right. Paths and names are byte strings (one
- * character per byte). An unlink of a file that is still open leaves it an orphan until the
- * last close; a crash before that leaves it to be reclaimed at the next mount. (With a stock
+ * that every unlink, rmdir and rename keeps right (path-cache.ts). Paths and names are byte
+ * strings (one character per byte). An unlink of a file that is still open leaves it an orphan
+ * until the last close (open-files.ts); a crash before that leaves it to be reclaimed at the
+ * next mount. (With a stock
  * binding, libfuse renames such a file to a ".fuse_hidden..." name instead; that rename marks
  * the inode an orphan the same way.)
  */
@@ -41,14 +43,15 @@ import type { DataSpace } from './data-space.js';
 import { FileData, UNMAP_BATCH } from './file-data.js';
 import { FsItems, type ItemSource } from './fs-items.js';
 import { ListingCache } from './listing-cache.js';
-import { byteString, bytesOf, nameBytes, pathComponents, shown, splitPath } from './names.js';
+import { byteString, bytesOf, nameBytes, shown, splitPath } from './names.js';
+import { OpenFiles } from './open-files.js';
+import { PathCache } from './path-cache.js';
 import { RwLock } from './rw-lock.js';
 
 const INODE_BATCH = 1024;
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
 const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{8,}$/;
-const PATH_CACHE_MAX = 65536;
 export const MAX_FILE_BYTES = 2 ** 50;
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
@@ -79,19 +82,18 @@ export class Fs {
   readonly items: FsItems;
   private readonly data: FileData;
   private readonly lock = new RwLock();
-  private readonly paths = new Map<string, number>();
+  private readonly paths: PathCache;
   private readonly listings = new ListingCache();
   private nextIno: number;
   private reservedEnd: number;
   private lastPos = 0;
   private seqNow: number;
   private broken: Error | null = null;
-  private readonly openCount = new Map<number, number>();
-  /** Open inodes whose last name went away: the last close of one of these may delete it. */
-  private readonly unlinkedOpen = new Set<number>();
+  private readonly open = new OpenFiles();
 
   constructor(private readonly d: FsDeps) {
     this.items = new FsItems(d.items);
+    this.paths = new PathCache(this.items, d.sb.rootIno);
     this.data = new FileData(this.items, d.dev, d.space, d.writer);
     this.nextIno = d.nextIno;
     this.reservedEnd = d.nextIno;
@@ -114,63 +116,20 @@ export class Fs {
   // --- paths -----------------------------------------------------------------------------
 
   async resolve(path: string): Promise<number> {
-    return this.reading(() => this.resolveLocked(path));
-  }
-
-  private async resolveLocked(path: string): Promise<number> {
-    const cached = this.paths.get(path);
-    if (cached !== undefined) return cached;
-    let ino = this.rootIno;
-    let at = '';
-    for (const name of pathComponents(path)) {
-      at += `/${name}`;
-      const hit = this.paths.get(at);
-      if (hit !== undefined) {
-        ino = hit;
-        continue;
-      }
-      const dir = await this.inodeOf(ino);
-      if (!isDir(dir.mode)) throw new FsError('ENOTDIR', `${at}: a component is not a directory`);
-      const d = await this.items.lookup(ino, nameBytes(name));
-      if (!d) throw ENOENT(`${at}: no such file or directory`);
-      ino = d.ino;
-      if (this.paths.size >= PATH_CACHE_MAX) this.paths.clear();
-      this.paths.set(at, ino);
-    }
-    return ino;
+    return this.reading(() => this.paths.resolve(path));
   }
 
   /**
    * The record of the inode at `path`, when it can be known at once: no mutation holds or
-   * waits for the lock, the path's directory is in the path cache, and the items are in memory
-   * (memtables, bloom filters). null: there is no such name. undefined: ask `resolve` and
-   * `getattr`, which also give the errors of an unusual path. (FUSE lookups come here first:
-   * most of them are answered without a promise.)
+   * waits for the lock, and the path cache and the items in memory tell (PathCache.now). null:
+   * there is no such name. undefined: ask `resolve` and `getattr`, which also give the errors
+   * of an unusual path. (FUSE lookups come here first: most are answered without a promise.)
    */
   statNow(path: string): InodeRecord | null | undefined {
     if (this.broken || !this.lock.quiet) return undefined;
-    let ino = this.paths.get(path);
-    if (ino === undefined) {
-      const { parent, name } = splitPath(path);
-      const dir = this.paths.get(parent) ?? (parent === '/' ? this.rootIno : undefined);
-      if (dir === undefined || name.length === 0 || name.length > LIMITS.nameMax) return undefined;
-      const dirRec = this.items.inodeNow(dir);
-      if (!dirRec || !isDir(dirRec.mode)) return undefined;
-      const d = this.items.lookupNow(dir, Buffer.from(name, 'latin1'));
-      if (d === undefined) return undefined;
-      if (d === null) return null;
-      ino = d.ino;
-      if (this.paths.size >= PATH_CACHE_MAX) this.paths.clear();
-      this.paths.set(path, ino);
-    }
+    const ino = this.paths.now(path);
+    if (ino === null || ino === undefined) return ino;
     return this.items.inodeNow(ino) ?? undefined;
-  }
-
-  private forgetPath(path: string, wasDir: boolean): void {
-    this.paths.delete(path);
-    if (!wasDir) return;
-    const prefix = `${path}/`;
-    for (const p of this.paths.keys()) if (p.startsWith(prefix)) this.paths.delete(p);
   }
 
   // --- reads -----------------------------------------------------------------------------
@@ -278,7 +237,7 @@ export class Fs {
       throw new FsError('ENAMETOOLONG', `symlink target of ${o.symlink.length} bytes`);
     }
     const made = await this.mutate(async (c) => {
-      const dirIno = await this.resolveLocked(parent);
+      const dirIno = await this.paths.resolve(parent);
       const dir = await this.dirOf(dirIno);
       if (await this.items.lookup(dirIno, bytes)) throw EEXIST(`${path} exists`);
       const ino = this.newIno(c);
@@ -302,7 +261,7 @@ export class Fs {
       if (o.symlink) c.events.push({ type: 'SymlinkTargetSet', ino, target: o.symlink });
       const pos = await this.newPos(dirIno);
       c.events.push({ type: 'DirentAdded', dir: dirIno, name: bytes, ino, dtype: dtypeOf(m), pos, time });
-      this.paths.set(path, ino);
+      this.paths.remember(path, ino);
       return { c, created };
     });
     // the fold: the new record, linked once (a directory counts its "." too), at the same time
@@ -316,10 +275,10 @@ export class Fs {
     const { parent, name } = splitPath(path);
     const bytes = nameBytes(name);
     await this.mutate(async (c) => {
-      const ino = await this.resolveLocked(target);
+      const ino = await this.paths.resolve(target);
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EPERM', `${target} is a directory`);
-      const dirIno = await this.resolveLocked(parent);
+      const dirIno = await this.paths.resolve(parent);
       await this.dirOf(dirIno);
       if (await this.items.lookup(dirIno, bytes)) throw EEXIST(`${path} exists`);
       const pos = await this.newPos(dirIno);
@@ -347,7 +306,7 @@ export class Fs {
     const { parent, name } = splitPath(path);
     const bytes = nameBytes(name);
     await this.mutate(async (c) => {
-      const dirIno = await this.resolveLocked(parent);
+      const dirIno = await this.paths.resolve(parent);
       await this.dirOf(dirIno);
       const d = await this.items.lookup(dirIno, bytes);
       if (!d) throw ENOENT(`${path}: no such file or directory`);
@@ -366,7 +325,7 @@ export class Fs {
         pos: d.pos,
         time,
       });
-      this.forgetPath(path, isDir(rec.mode));
+      this.paths.forget(path, isDir(rec.mode));
       await this.dropLink(c, rec);
     });
   }
@@ -378,9 +337,9 @@ export class Fs {
     const srcName = nameBytes(src.name);
     const dstName = nameBytes(dst.name);
     await this.mutate(async (c) => {
-      const srcDir = await this.resolveLocked(src.parent);
+      const srcDir = await this.paths.resolve(src.parent);
       await this.dirOf(srcDir);
-      const dstDir = await this.resolveLocked(dst.parent);
+      const dstDir = await this.paths.resolve(dst.parent);
       await this.dirOf(dstDir);
       const s = await this.items.lookup(srcDir, srcName);
       if (!s) throw ENOENT(`${from}: no such file or directory`);
@@ -431,10 +390,10 @@ export class Fs {
       });
       if (HIDDEN_NAME.test(dst.name) && moving.nlink === 1 && !(await this.items.isOrphan(s.ino))) {
         c.events.push({ type: 'OrphanAdded', ino: s.ino });
-        this.unlinkedOpen.add(s.ino);
+        this.open.lostName(s.ino);
       }
-      this.forgetPath(from, isDir(moving.mode));
-      this.forgetPath(to, target !== null && isDir(target.mode));
+      this.paths.forget(from, isDir(moving.mode));
+      this.paths.forget(to, target !== null && isDir(target.mode));
       if (target) await this.dropLink(c, target);
     });
   }
@@ -545,19 +504,13 @@ export class Fs {
   // --- handles and durability ---------------------------------------------------------------
 
   opened(ino: number): void {
-    this.openCount.set(ino, (this.openCount.get(ino) ?? 0) + 1);
+    this.open.opened(ino);
   }
 
   /** The last close of an inode whose last name is gone deletes it. */
   async released(ino: number): Promise<void> {
-    const n = (this.openCount.get(ino) ?? 1) - 1;
-    if (n > 0) {
-      this.openCount.set(ino, n);
-      return;
-    }
-    this.openCount.delete(ino);
     // the common close: no name of the file went away while it was open, nothing to decide
-    if (!this.unlinkedOpen.delete(ino)) return;
+    if (!this.open.closed(ino)) return;
     await this.mutate(async (c) => {
       const rec = await this.items.inode(ino);
       if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);
@@ -778,9 +731,9 @@ export class Fs {
       return;
     }
     if (rec.nlink > 1) return;
-    if ((this.openCount.get(rec.ino) ?? 0) > 0) {
+    if (this.open.isOpen(rec.ino)) {
       if (!(await this.items.isOrphan(rec.ino))) c.events.push({ type: 'OrphanAdded', ino: rec.ino });
-      this.unlinkedOpen.add(rec.ino);
+      this.open.lostName(rec.ino);
       return;
     }
     await this.deleteInode(c, rec);
