@@ -8,7 +8,7 @@
  */
 
 import { EIO } from '../errors.js';
-import { cborDecode, cborEncode } from './cbor.js';
+import { cborDecode, cborEncodeFields } from './cbor.js';
 
 export const ITEM_SCHEMA = {
   inode: [
@@ -52,9 +52,9 @@ type RecordOf<K extends keyof typeof ITEM_SCHEMA> = Record<Fields<K>, unknown>;
 
 export function encodeItem<K extends keyof typeof ITEM_SCHEMA>(kind: K, rec: RecordOf<K>): Buffer {
   const fields = ITEM_SCHEMA[kind];
-  const wire = new Array<unknown>(fields.length);
-  for (let i = 0; i < fields.length; i++) wire[i] = (rec as Record<string, unknown>)[fields[i]!];
-  return cborEncode(wire);
+  const wire = new Array<number | Uint8Array>(fields.length);
+  for (let i = 0; i < fields.length; i++) wire[i] = (rec as Record<string, number | Uint8Array>)[fields[i]!]!;
+  return cborEncodeFields(wire);
 }
 
 export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(

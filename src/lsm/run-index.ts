@@ -14,7 +14,7 @@
  */
 
 import { EIO } from '../errors.js';
-import { cborArrayHead } from '../format/cbor.js';
+import { cborArrayHead, putCborHead } from '../format/cbor.js';
 
 export class RunIndex {
   /** Built by RunIndexBuilder.finish or decode. */
@@ -112,10 +112,10 @@ export class RunIndex {
       out[at++] = 0x83;
       const start = this.offsets[u]!;
       const end = this.offsets[u + 1]!;
-      at = putHead(out, at, 0x40, end - start);
+      at = putCborHead(out, at, 0x40, end - start);
       at += this.keys.copy(out, at, start, end);
-      at = putHead(out, at, 0x00, this.blocks[u]!);
-      at = putHead(out, at, 0x00, this.sizes[u]!);
+      at = putCborHead(out, at, 0x00, this.blocks[u]!);
+      at = putCborHead(out, at, 0x00, this.sizes[u]!);
     }
     return out.subarray(0, at);
   }
@@ -171,31 +171,4 @@ function grown<T extends Uint32Array | Float64Array>(a: T, length: number): T {
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;
-}
-
-/** A CBOR head: major type `major` (already shifted) and argument `n`, smallest form, as cbor-x. */
-function putHead(out: Buffer, at: number, major: number, n: number): number {
-  if (n < 24) {
-    out[at] = major | n;
-    return at + 1;
-  }
-  if (n < 0x100) {
-    out[at] = major | 24;
-    out[at + 1] = n;
-    return at + 2;
-  }
-  if (n < 0x10000) {
-    out[at] = major | 25;
-    out.writeUInt16BE(n, at + 1);
-    return at + 3;
-  }
-  if (n < 0x100000000) {
-    out[at] = major | 26;
-    out.writeUInt32BE(n, at + 1);
-    return at + 5;
-  }
-  // as cbor-x writes integers from 2^32 on (a float64, exact up to 2^53): the same bytes
-  out[at] = 0xfb;
-  out.writeDoubleBE(n, at + 1);
-  return at + 9;
 }

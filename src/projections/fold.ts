@@ -160,7 +160,7 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.deleted(e.ino);
       c.count(-1);
       for (const key of [symlinkKey(e.ino), orphanKey(e.ino)]) if (c.get(key)) c.del(key);
-      for (const key of c.keysIn(inodeTypeRange(e.ino, FS_TYPE.xattr))) c.del(key);
+      for (const key of c.xattrKeys(e.ino)) c.del(key);
       break;
     }
   }
@@ -184,8 +184,8 @@ interface InodeState {
 class Changes {
   /** Puts and deletes by key (latin1), in the order first touched; the last one of a key wins. */
   private readonly pending = new Map<string, ItemMutation>();
-  /** Pending keys of the fs zone, by inode, for range reads within one inode's items. */
-  private readonly pendingByIno = new Map<number, Buffer[]>();
+  /** Pending xattr keys, by inode: what `xattrKeys` lays over the view. */
+  private readonly pendingXattrs = new Map<number, Buffer[]>();
   private readonly inodes = new Map<number, InodeState>();
   private inodeCount: number | null = null;
 
@@ -200,10 +200,11 @@ class Changes {
     return p !== undefined ? p.value : this.view.getById(id);
   }
 
-  /** Keys present in a range of one inode's items (all the fold asks for), as the batch left them. */
-  keysIn(range: KeyRange): Buffer[] {
+  /** The keys of an inode's xattrs, as the batch left them. */
+  xattrKeys(ino: number): Buffer[] {
+    const range = inodeTypeRange(ino, FS_TYPE.xattr);
     const base = this.view.keysIn(range);
-    const touched = this.pendingByIno.get(inodeOfFsKey(range.first));
+    const touched = this.pendingXattrs.get(ino);
     if (!touched) return base;
     const live = new Map<string, Buffer>();
     for (const k of base) live.set(k.toString('latin1'), k);
@@ -223,11 +224,11 @@ class Changes {
       p.value = value;
       return;
     }
-    if (key[0] === ZONE.fs) {
+    if (key[0] === ZONE.fs && key[9] === FS_TYPE.xattr) {
       const ino = inodeOfFsKey(key);
-      const list = this.pendingByIno.get(ino);
+      const list = this.pendingXattrs.get(ino);
       if (list) list.push(key);
-      else this.pendingByIno.set(ino, [key]);
+      else this.pendingXattrs.set(ino, [key]);
     }
     this.pending.set(id, { key, value, id });
   }
