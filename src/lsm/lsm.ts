@@ -122,15 +122,32 @@ export class Lsm implements ItemIndex {
   }
 
   /**
-   * The value of `key` when it can be known without IO: from a memtable, or null when no run's
-   * bloom filter admits it. Undefined means "ask `get`".
+   * The value of `key` when it can be known without IO: from a memtable, from run units in the
+   * cache, or null when no run's bloom filter admits it. Undefined means "ask `get`".
    */
   peek(key: Buffer): Buffer | null | undefined {
     let e = this.active.get(key);
     for (let i = 0; !e && i < this.frozen.length; i++) e = this.frozen[i]!.get(key);
     if (e) return e.value;
-    for (const r of this.readers) if (r.mayHold(key)) return undefined;
+    for (const r of this.readers) {
+      const found = r.getNow(key);
+      if (found === undefined) return undefined;
+      if (found !== null) return found.value;
+    }
     return null;
+  }
+
+  /** As keysIn, when every run unit it needs is in the cache; undefined means "ask `keysIn`". */
+  keysInNow(range: KeyRange): Buffer[] | undefined {
+    const mem = (m: Memtable) =>
+      [...m.range(range.first, range.last)].map(([key, e]) => ({ key, seq: e.seq, value: e.value }));
+    const sources = [mem(this.active), ...this.frozen.map(mem)];
+    for (const r of this.readers) {
+      const found = r.collectNow(range.first, range.last);
+      if (found === undefined) return undefined;
+      sources.push(found);
+    }
+    return mergeNewestArrays(sources, true).map((e) => e.key);
   }
 
   async keysIn(range: KeyRange): Promise<Buffer[]> {

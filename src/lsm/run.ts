@@ -233,6 +233,35 @@ export class RunReader {
     }
   }
 
+  /**
+   * As get, without IO: the entry, null when the run does not hold the key, undefined when
+   * telling would need a unit that is not in the cache.
+   */
+  getNow(key: Buffer): RunEntry | null | undefined {
+    if (!this.bloom.mayContain(key)) return null;
+    const u = this.index.unitFor(key);
+    if (u < 0) return null;
+    const entries = this.cache.get(this.meta.id, this.index.block(u));
+    if (!entries) return undefined;
+    const i = lowerBound(entries, key, byKey);
+    return entries[i]?.key.equals(key) ? entries[i]! : null;
+  }
+
+  /** As collect, without IO: undefined when a unit it needs is not in the cache. */
+  collectNow(first: Buffer, last: Buffer): RunEntry[] | undefined {
+    const out: RunEntry[] = [];
+    for (let u = Math.max(0, this.index.unitFor(first)); u < this.index.length; u++) {
+      if (this.index.compareFirst(u, last) > 0) break;
+      const entries = this.cache.get(this.meta.id, this.index.block(u));
+      if (!entries) return undefined;
+      for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
+        if (Buffer.compare(entries[i]!.key, last) > 0) return out;
+        out.push(entries[i]!);
+      }
+    }
+    return out;
+  }
+
   /** Entries with first <= key <= last, in order. */
   async *range(first: Buffer, last: Buffer): AsyncGenerator<RunEntry> {
     this.users += 1;

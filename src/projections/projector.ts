@@ -20,6 +20,8 @@ export interface ItemIndex {
   /** The value when it is known without IO; undefined sends the read to `get`. */
   peek?(key: Buffer): Buffer | null | undefined;
   keysIn(range: KeyRange): Promise<Buffer[]>;
+  /** The keys when they are known without IO; undefined sends the read to `keysIn`. */
+  keysInNow?(range: KeyRange): Buffer[] | undefined;
   apply(mutations: ItemMutation[], seq: number): void;
 }
 
@@ -45,7 +47,7 @@ export async function applyTransaction(
 function viewFor(index: ItemIndex, events: readonly FsEvent[]): ItemView | Promise<ItemView> {
   const values = new Map<string, Buffer | null>();
   const slow: [string, Buffer][] = [];
-  const ranges: [KeyRange, Buffer[]][] = [];
+  const ranges: [KeyRange, Buffer[] | null][] = [];
   for (const e of events) {
     const n = needs(e);
     for (const k of n.keys) {
@@ -55,13 +57,14 @@ function viewFor(index: ItemIndex, events: readonly FsEvent[]): ItemView | Promi
       values.set(s, v ?? null);
       if (v === undefined) slow.push([s, k]);
     }
-    for (const r of n.ranges) ranges.push([r, []]);
+    for (const r of n.ranges) ranges.push([r, index.keysInNow?.(r) ?? null]);
   }
-  const view = viewOf(values, ranges);
-  if (slow.length === 0 && ranges.length === 0) return view;
+  const view = viewOf(values, ranges as [KeyRange, Buffer[]][]);
+  const slowRanges = ranges.filter((r) => r[1] === null);
+  if (slow.length === 0 && slowRanges.length === 0) return view;
   return Promise.all([
     ...slow.map(async ([s, k]) => values.set(s, await index.get(k))),
-    ...ranges.map(async (r) => {
+    ...slowRanges.map(async (r) => {
       r[1] = await index.keysIn(r[0]);
     }),
   ]).then(() => view);

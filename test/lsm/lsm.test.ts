@@ -43,6 +43,34 @@ async function history(vol: Volume, seed: number, steps: number, memtableBytes =
   return { store, writer };
 }
 
+test('lsm - peek and keysInNow answer from cached run units as get and keysIn do, or not at all', async () => {
+  const vol = await makeVolume(new MemoryDevice(256 * MiB), { logBlocksPerSlot: 16384 });
+  const { store, writer } = await history(vol, 11, 1500, 32 * 1024);
+  await store.checkpoint([writer]);
+  await store.close();
+  const lsm = store.lsm;
+  assert.ok(lsm.manifest.runs.length > 0, 'items in runs');
+  const items = (await lsm.collect(ALL_KEYS)).map(([k]) => k);
+  let answered = 0;
+  for (const [i, key] of items.entries()) {
+    if (i % 7 !== 0) continue;
+    const value = await lsm.get(key);
+    const now = lsm.peek(key);
+    assert.ok(now !== undefined, 'the unit get just read is cached: peek answers');
+    assert.equal(now, value);
+    const missing = Buffer.concat([key, Buffer.from([0])]);
+    const gone = lsm.peek(missing);
+    assert.ok(gone === undefined || gone === null, 'an absent key is never given a value');
+    const range = { first: key, last: items[Math.min(items.length - 1, i + 5)]! };
+    const keys = await lsm.keysIn(range);
+    const keysNow = lsm.keysInNow(range);
+    assert.ok(keysNow, 'the units keysIn just read are cached');
+    assert.equal(keysNow, keys);
+    answered += 1;
+  }
+  assert.ok(answered > 10);
+});
+
 test('lsm - many flushes and compactions hold exactly what a full replay of the logs holds', async () => {
   const vol = await makeVolume(new MemoryDevice(256 * MiB), { logBlocksPerSlot: 16384 });
   const { store, writer } = await history(vol, 5, 6000);
