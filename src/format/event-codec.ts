@@ -8,7 +8,7 @@
  */
 
 import { EIO } from '../errors.js';
-import { cborArrayHead, cborDecode, cborEncode } from './cbor.js';
+import { type CborFields, cborArrayHead, cborDecode, cborEncodeFields, cborEncodeRun } from './cbor.js';
 import {
   type AnyEvent,
   EVENT_SCHEMA,
@@ -18,27 +18,26 @@ import {
   type Timespec,
 } from './event-schema.js';
 
-type Wire = [number, ...unknown[]];
+type Wire = [number, ...(number | Uint8Array | CborFields)[]];
 const BY_CODE = new Map<number, [EventType, EventDef]>(
   (Object.entries(EVENT_SCHEMA) as [EventType, EventDef][]).map(([type, def]) => [def.code, [type, def]]),
 );
 
 export function encodeEvents(events: readonly AnyEvent[]): Buffer {
-  return cborEncode(events.map(toWire));
+  return cborEncodeFields(events.map(toWire));
 }
 
 /** One event alone; a list of these concatenated after `eventListHead(n)` equals encodeEvents. */
 export function encodeEvent(event: AnyEvent): Buffer {
-  return cborEncode(toWire(event));
+  return cborEncodeFields(toWire(event));
 }
 
 /**
  * Several events as one concatenation of their encodings (no list head): what encodeEvent of
- * each would give, in one encoder call, which is where most of the cost of small events is.
+ * each would give, in one buffer.
  */
 export function encodeEventRun(events: readonly AnyEvent[]): Buffer {
-  const list = cborEncode(events.map(toWire));
-  return list.subarray(cborArrayHead(events.length).length);
+  return cborEncodeRun(events.map(toWire));
 }
 
 export const eventListHead = cborArrayHead;
@@ -61,7 +60,7 @@ function toWire(e: AnyEvent): Wire {
   for (const [name, type] of def.fields) {
     const v = fields[name];
     if (!valid(type, v)) throw new TypeError(`${e.type}.${name}: ${String(v)} is not a valid ${type}`);
-    out.push(type === 'time' ? [(v as Timespec).sec, (v as Timespec).nsec] : v);
+    out.push(type === 'time' ? [(v as Timespec).sec, (v as Timespec).nsec] : (v as number | Uint8Array));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cborEncode, cborEncodeFields } from '../../src/format/cbor.js';
+import { cborEncode, cborEncodeFields, cborEncodeRun } from '../../src/format/cbor.js';
 import { rng } from '../helpers/rng.js';
 
 // the edges of every head size, both signs, and past the 32-bit integers cbor-x writes as floats
@@ -60,6 +60,22 @@ test('cbor fields - random records match cbor-x byte for byte', () => {
       return r.int(2 ** 30) * 2 ** r.int(24);
     });
     assert.equal(cborEncodeFields(values).toString('hex'), cborEncode(values).toString('hex'));
+  }
+});
+
+test('cbor fields - nested arrays, long arrays and runs of arrays match cbor-x', () => {
+  const r = rng(7);
+  const value = (depth: number): number | Buffer | unknown[] => {
+    const pick = r.int(depth > 2 ? 2 : 3);
+    if (pick === 0) return EDGES[r.int(EDGES.length)]!;
+    if (pick === 1) return Buffer.alloc(r.int(30), r.int(256));
+    return Array.from({ length: r.int(30) }, () => value(depth + 1));
+  };
+  for (let i = 0; i < 500; i++) {
+    const lists = Array.from({ length: 1 + r.int(5) }, () => value(0)).filter(Array.isArray) as never[];
+    for (const l of lists) assert.equal(cborEncodeFields(l).toString('hex'), cborEncode(l).toString('hex'));
+    const run = Buffer.concat(lists.map((l) => cborEncode(l)));
+    assert.equal(cborEncodeRun(lists).toString('hex'), run.toString('hex'));
   }
 });
 
