@@ -65,6 +65,7 @@ export function cborEncodeRun(lists: readonly CborFields[]): Buffer {
 function cborSize(v: number | Uint8Array | CborFields): number {
   if (typeof v === 'number') return numberBytes(v);
   if (v instanceof Uint8Array) return headBytes(v.length) + v.length;
+  if (!Array.isArray(v)) throw new TypeError(`cannot encode ${typeof v} as an item or event field`);
   let size = headBytes(v.length);
   for (let i = 0; i < v.length; i++) size += cborSize(v[i]!);
   return size;

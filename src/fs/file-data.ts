@@ -62,11 +62,22 @@ export class FileData {
       if (to <= from) continue;
       if (from > filled) out.fill(0, filled - offset, from - offset);
       const at = (x.physical - x.logical) * BLOCK_SIZE + from;
-      reads.push(this.dev.read(at, to - from, out.subarray(from - offset, to - offset)));
+      const view = out.subarray(from - offset, to - offset);
+      // a device that gives its own buffer instead of filling ours: copy, never leave it unset
+      reads.push(
+        this.dev
+          .read(at, to - from, view)
+          .then(
+            (b) => void (b.buffer === view.buffer && b.byteOffset === view.byteOffset ? 0 : b.copy(view)),
+          ),
+      );
       filled = to;
     }
     if (filled < end) out.fill(0, filled - offset);
-    await Promise.all(reads);
+    // every read settles before the answer, failed or not: `into` is FUSE's reply buffer, which
+    // libfuse frees once we answer, and a read still running would write into freed memory
+    const done = await Promise.allSettled(reads);
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
     return out;
   }
 

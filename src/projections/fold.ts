@@ -154,7 +154,9 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.put(orphanKey(e.ino), EMPTY);
       break;
     case 'InodeDeleted': {
-      // onlineBlocks is the sum of the inode's extents (ExtentMapped and ExtentUnmapped keep it)
+      // onlineBlocks is the sum of the inode's extents: ExtentMapped and ExtentUnmapped, the only
+      // events that add or remove extent items, move it by their count, so it is 0 exactly when
+      // none is left (a cheaper check than reading the extent range, which it replaced)
       if (c.inode(e.ino).onlineBlocks !== 0)
         throw EIO(`seq ${seq}: InodeDeleted of inode ${e.ino} that still maps extents`);
       c.deleted(e.ino);

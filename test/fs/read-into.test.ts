@@ -1,0 +1,77 @@
+/*
+ * Reads into a caller's buffer (FUSE's reply buffer): holes are zeroed whatever the buffer
+ * held, and a failed read answers only after every device read it started has finished, since
+ * libfuse frees the buffer once it is answered.
+ */
+
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openFileDevice } from '../../src/device/file-device.js';
+import { FsError } from '../../src/errors.js';
+import { mkfs } from '../../src/node/mkfs.js';
+import { Node } from '../../src/node/node.js';
+import { scratchDir } from '../helpers/volume.js';
+
+const WHO = { uid: 0, gid: 0 };
+const KiB = 1024;
+
+test('read into - holes read as zeros over a dirty buffer; a failed read waits for its other reads', async () => {
+  const scratch = scratchDir();
+  const path = join(scratch.dir, 'vol.img');
+  const dev = await openFileDevice(path, { createBytes: 256 * 1024 * 1024 });
+  await mkfs(dev, { logSlots: 2, quorumCount: 1 });
+  await dev.close();
+  const node = await Node.open(path, { slot: 0 });
+  try {
+    const fs = node.fs;
+    const ino = await fs.create('/f', 0o100644, WHO);
+    // two extents with a hole between them, and a tail past the last one
+    await fs.write(ino, 0, Buffer.alloc(8 * KiB, 0x11));
+    await fs.write(ino, 40 * KiB, Buffer.alloc(8 * KiB, 0x22));
+    await fs.truncate(ino, 64 * KiB);
+    const into = Buffer.alloc(64 * KiB, 0xee);
+    const got = await fs.read(ino, 0, 64 * KiB, into);
+    assert.is(got.length, 64 * KiB);
+    assert.ok(got.buffer === into.buffer, 'the bytes are in the given buffer');
+    assert.ok(got.subarray(0, 8 * KiB).every((b) => b === 0x11));
+    assert.ok(
+      got.subarray(8 * KiB, 40 * KiB).every((b) => b === 0),
+      'the hole is zeros',
+    );
+    assert.ok(got.subarray(40 * KiB, 48 * KiB).every((b) => b === 0x22));
+    assert.ok(
+      got.subarray(48 * KiB).every((b) => b === 0),
+      'the tail is zeros',
+    );
+
+    // the first extent's read fails at once, the second's finishes later
+    const device = node.vol.dev;
+    const read = device.read.bind(device);
+    let slowDone = false;
+    let calls = 0;
+    device.read = async (offset, length, buf) => {
+      calls += 1;
+      if (calls === 1) throw new FsError('EIO', 'injected: first extent unreadable');
+      await new Promise((r) => setTimeout(r, 50));
+      const b = await read(offset, length, buf);
+      slowDone = true;
+      return b;
+    };
+    const err = await fs.read(ino, 0, 64 * KiB, Buffer.alloc(64 * KiB)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    device.read = read;
+    assert.instance(err, FsError);
+    assert.is((err as FsError).code, 'EIO');
+    assert.is(calls, 2);
+    assert.ok(slowDone, 'the other extent read had finished before the read failed');
+  } finally {
+    await node.close();
+    rmSync(scratch.dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
