@@ -150,6 +150,31 @@ test('fold - a transaction folds to the same items in one batch as one event at 
   assert.is(await whole.get(xattrKey(2, Buffer.from('user.a'))), null);
 });
 
+test('fold - a transaction longer than one batch folds as its events one at a time', async () => {
+  // 300 files (600 events, past the 256-event batch), then the first 100 removed: the removals
+  // fall in a later batch than the creates they undo
+  const events: FsEvent[] = [];
+  for (let ino = 2; ino < 302; ino++) events.push(...file(ino, 3));
+  for (let ino = 2; ino < 102; ino++) {
+    events.push(
+      { type: 'DirentRemoved', dir: 1, name: Buffer.from(`f${ino}`), ino, dtype: 8, pos: ino, time: t(4) },
+      { type: 'InodeDeleted', ino },
+    );
+  }
+  const whole = await given([root], events);
+  const oneByOne = new MemoryIndex();
+  await applyTransaction(oneByOne, tx(1, [root]));
+  for (const e of events) await applyTransaction(oneByOne, tx(2, [e]));
+  const dump = (index: MemoryIndex) =>
+    [...index.memtable.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))].map(
+      ([k, e]) => `${k.toString('hex')} ${e.seq} ${e.value?.toString('hex') ?? 'deleted'}`,
+    );
+  assert.equal(dump(whole), dump(oneByOne));
+  assert.is((await inode(whole, 1)).mtimeSec, 4);
+  assert.is(await whole.get(inodeKey(50)), null);
+  assert.is((await inode(whole, 200)).nlink, 1);
+});
+
 test('fold - events that contradict the items are EIO', async () => {
   const cases: FsEvent[][] = [
     [root],
