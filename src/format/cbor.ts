@@ -28,13 +28,8 @@ export const cborDecode = (bytes: Uint8Array): unknown => decoder.decode(bytes);
 
 /** The CBOR head of a definite-length array of n items, so encoded items can be concatenated. */
 export function cborArrayHead(n: number): Buffer {
-  if (n < 24) return Buffer.from([0x80 + n]);
-  if (n < 0x100) return Buffer.from([0x98, n]);
-  if (n < 0x10000) return Buffer.from([0x99, n >> 8, n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0x9a;
-  b.writeUInt32BE(n, 1);
-  return b;
+  const b = Buffer.alloc(9);
+  return b.subarray(0, putCborHead(b, 0, 0x80, n));
 }
 
 /** What the direct encoder writes: numbers, byte strings, and arrays of those. */

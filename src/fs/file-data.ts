@@ -63,13 +63,11 @@ export class FileData {
       if (from > filled) out.fill(0, filled - offset, from - offset);
       const at = (x.physical - x.logical) * BLOCK_SIZE + from;
       const view = out.subarray(from - offset, to - offset);
-      // a device that gives its own buffer instead of filling ours: copy, never leave it unset
       reads.push(
-        this.dev
-          .read(at, to - from, view)
-          .then(
-            (b) => void (b.buffer === view.buffer && b.byteOffset === view.byteOffset ? 0 : b.copy(view)),
-          ),
+        this.dev.read(at, to - from, view).then((b) => {
+          // a device that gives its own buffer instead of filling ours: copy, never leave it unset
+          if (b.buffer !== view.buffer || b.byteOffset !== view.byteOffset) b.copy(view);
+        }),
       );
       filled = to;
     }

@@ -16,9 +16,8 @@
  * that every unlink, rmdir and rename keeps right (path-cache.ts). Paths and names are byte
  * strings (one character per byte). An unlink of a file that is still open leaves it an orphan
  * until the last close (open-files.ts); a crash before that leaves it to be reclaimed at the
- * next mount. (With a stock
- * binding, libfuse renames such a file to a ".fuse_hidden..." name instead; that rename marks
- * the inode an orphan the same way.)
+ * next mount. (With a stock binding, libfuse renames such a file to a ".fuse_hidden..." name
+ * instead; that rename marks the inode an orphan the same way.)
  */
 
 import type { BlockDevice } from '../device/device.js';

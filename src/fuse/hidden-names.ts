@@ -40,7 +40,7 @@ export class HiddenNames {
 
   /** The inode libfuse calls `path`, or undefined when `path` is not a hidden name we made. */
   async ino(path: string): Promise<number | undefined> {
-    if (this.inodes.size === 0 || !HiddenNames.isHidden(path)) return undefined;
+    if (!this.mayName(path)) return undefined;
     return this.inodes.get(await this.key(path));
   }
 
@@ -53,7 +53,7 @@ export class HiddenNames {
 
   /** libfuse unlinks a hidden name at the last close; false when `path` is not one of ours. */
   async unlink(path: string): Promise<boolean> {
-    if (this.inodes.size === 0 || !HiddenNames.isHidden(path)) return false;
+    if (!this.mayName(path)) return false;
     return this.inodes.delete(await this.key(path));
   }
 

@@ -139,8 +139,7 @@ export class Lsm implements ItemIndex {
 
   /** As keysIn, when every run unit it needs is in the cache; undefined means "ask `keysIn`". */
   keysInNow(range: KeyRange): Buffer[] | undefined {
-    const mem = (m: Memtable) =>
-      [...m.range(range.first, range.last)].map(([key, e]) => ({ key, seq: e.seq, value: e.value }));
+    const mem = (m: Memtable) => memEntries(m, range);
     const sources = [mem(this.active), ...this.frozen.map(mem)];
     for (const r of this.readers) {
       const found = r.collectNow(range.first, range.last);
@@ -161,8 +160,7 @@ export class Lsm implements ItemIndex {
 
   /** Live items in a range, all at once: cheaper than `scan` for ranges that fit in memory. */
   async collect(range: KeyRange): Promise<[Buffer, Buffer][]> {
-    const mem = (m: Memtable) =>
-      [...m.range(range.first, range.last)].map(([key, e]) => ({ key, seq: e.seq, value: e.value }));
+    const mem = (m: Memtable) => memEntries(m, range);
     const readers = this.readers;
     const sources = [mem(this.active), ...this.frozen.map(mem)];
     for (const r of readers) r.acquire();
@@ -176,8 +174,7 @@ export class Lsm implements ItemIndex {
 
   /** Current entries in a range across all layers; tombstones too unless `live`. */
   entries(range: KeyRange, live = false): AsyncGenerator<RunEntry> {
-    const mem = (m: Memtable) =>
-      [...m.range(range.first, range.last)].map(([key, e]) => ({ key, seq: e.seq, value: e.value }));
+    const mem = (m: Memtable) => memEntries(m, range);
     const sources = [
       mem(this.active),
       ...this.frozen.map(mem),
@@ -285,4 +282,9 @@ export class Lsm implements ItemIndex {
   private target() {
     return { dev: this.vol.dev, fsid: this.vol.sb.fsid, alloc: this.alloc };
   }
+}
+
+/** A memtable's entries in a range, tombstones included, as merge sources take them. */
+function memEntries(m: Memtable, range: KeyRange): RunEntry[] {
+  return [...m.range(range.first, range.last)].map(([key, e]) => ({ key, seq: e.seq, value: e.value }));
 }

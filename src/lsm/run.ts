@@ -225,9 +225,7 @@ export class RunReader {
     if (u < 0) return undefined;
     this.users += 1;
     try {
-      const entries = await this.unit(u);
-      const i = lowerBound(entries, key, byKey);
-      return entries[i]?.key.equals(key) ? entries[i] : undefined;
+      return entryIn(await this.unit(u), key) ?? undefined;
     } finally {
       this.release();
     }
@@ -242,9 +240,7 @@ export class RunReader {
     const u = this.index.unitFor(key);
     if (u < 0) return null;
     const entries = this.cache.get(this.meta.id, this.index.block(u));
-    if (!entries) return undefined;
-    const i = lowerBound(entries, key, byKey);
-    return entries[i]?.key.equals(key) ? entries[i]! : null;
+    return entries && entryIn(entries, key);
   }
 
   /** As collect, without IO: undefined when a unit it needs is not in the cache. */
@@ -254,10 +250,7 @@ export class RunReader {
       if (this.index.compareFirst(u, last) > 0) break;
       const entries = this.cache.get(this.meta.id, this.index.block(u));
       if (!entries) return undefined;
-      for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
-        if (Buffer.compare(entries[i]!.key, last) > 0) return out;
-        out.push(entries[i]!);
-      }
+      if (takeRange(entries, first, last, out)) break;
     }
     return out;
   }
@@ -322,12 +315,7 @@ export class RunReader {
     try {
       for (let u = Math.max(0, this.index.unitFor(first)); u < this.index.length; u++) {
         if (this.index.compareFirst(u, last) > 0) break;
-        const entries = await this.unit(u);
-        let i = lowerBound(entries, first, byKey);
-        for (; i < entries.length; i++) {
-          if (Buffer.compare(entries[i]!.key, last) > 0) return out;
-          out.push(entries[i]!);
-        }
+        if (takeRange(await this.unit(u), first, last, out)) break;
       }
       return out;
     } finally {
@@ -379,6 +367,21 @@ export class RunReader {
     this.cache.set(this.meta.id, x.block, entries, payload.length + entries.length * 300);
     return entries;
   }
+}
+
+/** The entry for `key` in a unit's sorted entries, or null. */
+function entryIn(entries: RunEntry[], key: Buffer): RunEntry | null {
+  const e = entries[lowerBound(entries, key, byKey)];
+  return e?.key.equals(key) ? e : null;
+}
+
+/** Append a unit's entries from `first` to `last` to `out`; true once past `last`. */
+function takeRange(entries: RunEntry[], first: Buffer, last: Buffer, out: RunEntry[]): boolean {
+  for (let i = lowerBound(entries, first, byKey); i < entries.length; i++) {
+    if (Buffer.compare(entries[i]!.key, last) > 0) return true;
+    out.push(entries[i]!);
+  }
+  return false;
 }
 
 async function readUnit(

@@ -7,10 +7,12 @@
  * event sees what the ones before it in the batch did (the batch keeps its own puts and
  * deletes over the view), so a batch folds to exactly what its events folded one by one would,
  * whatever the batch boundaries: live, one operation's events; in a replay, a transaction's.
- * An inode the batch changes is one immer draft for the whole batch, written back once. Every inode an event changes gets its meta_seq moved
- * to the transaction's seq, and for regular files whose contents or size changed, its
- * data_seq: the old (seq, ino) index item is deleted and the new one put, in the same set of
- * mutations as the change itself, so the change indexes can never disagree with the inodes.
+ * An inode the batch changes is one immer draft for the whole batch, written back once.
+ *
+ * Every inode an event changes gets its meta_seq moved to the transaction's seq, and for
+ * regular files whose contents or size changed, its data_seq: the old (seq, ino) index item is
+ * deleted and the new one put, in the same set of mutations as the change itself, so the
+ * change indexes can never disagree with the inodes.
  *
  * An event that contradicts the items (creating an inode that exists, unlinking a name that is
  * not there) means the log and the index disagree; it is EIO, never papered over.

@@ -4,25 +4,17 @@
  * events, brings it back at the next open.
  */
 
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openFileDevice } from '../../src/device/file-device.js';
 import { FsError } from '../../src/errors.js';
-import { mkfs } from '../../src/node/mkfs.js';
 import { Node } from '../../src/node/node.js';
-import { scratchDir } from '../helpers/volume.js';
+import { scratchVolumeFile } from '../helpers/volume.js';
 
 const WHO = { uid: 0, gid: 0 };
 
 test('fold failure - answered, then every read, commit and checkpoint is EIO; a reopen has it', async () => {
-  const scratch = scratchDir();
-  const path = join(scratch.dir, 'vol.img');
+  const { path, remove } = await scratchVolumeFile();
   try {
-    const dev = await openFileDevice(path, { createBytes: 256 * 1024 * 1024 });
-    await mkfs(dev, { logSlots: 2, quorumCount: 1 });
-    await dev.close();
     const node = await Node.open(path, { slot: 0 });
     const fs = node.fs;
     const before = await fs.create('/before', 0o100644, WHO);
@@ -67,8 +59,7 @@ test('fold failure - answered, then every read, commit and checkpoint is EIO; a 
       await again.close();
     }
   } finally {
-    scratch.remove();
-    rmSync(path, { force: true });
+    remove();
   }
 });
 

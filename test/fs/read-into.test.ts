@@ -4,26 +4,18 @@
  * libfuse frees the buffer once it is answered.
  */
 
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openFileDevice } from '../../src/device/file-device.js';
 import { FsError } from '../../src/errors.js';
-import { mkfs } from '../../src/node/mkfs.js';
 import { Node } from '../../src/node/node.js';
-import { scratchDir } from '../helpers/volume.js';
+import { scratchVolumeFile } from '../helpers/volume.js';
 
 const WHO = { uid: 0, gid: 0 };
 const KiB = 1024;
 
 test('read into - holes read as zeros over a dirty buffer; a failed read waits for its other reads', async () => {
-  const scratch = scratchDir();
-  const path = join(scratch.dir, 'vol.img');
-  const dev = await openFileDevice(path, { createBytes: 256 * 1024 * 1024 });
-  await mkfs(dev, { logSlots: 2, quorumCount: 1 });
-  await dev.close();
-  const node = await Node.open(path, { slot: 0 });
+  const vol = await scratchVolumeFile();
+  const node = await Node.open(vol.path, { slot: 0 });
   try {
     const fs = node.fs;
     const ino = await fs.create('/f', 0o100644, WHO);
@@ -70,7 +62,7 @@ test('read into - holes read as zeros over a dirty buffer; a failed read waits f
     assert.ok(slowDone, 'the other extent read had finished before the read failed');
   } finally {
     await node.close();
-    rmSync(scratch.dir, { recursive: true, force: true });
+    vol.remove();
   }
 });
 

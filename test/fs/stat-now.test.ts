@@ -3,24 +3,16 @@
  * at all (undefined: take the slow path) while a mutation holds or waits for the lock.
  */
 
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openFileDevice } from '../../src/device/file-device.js';
-import { mkfs } from '../../src/node/mkfs.js';
 import { Node } from '../../src/node/node.js';
-import { scratchDir } from '../helpers/volume.js';
+import { scratchVolumeFile } from '../helpers/volume.js';
 
 const WHO = { uid: 7, gid: 8 };
 
 test('statNow - answers as getattr does, follows renames and unlinks, waits out mutations', async () => {
-  const scratch = scratchDir();
-  const path = join(scratch.dir, 'vol.img');
-  const dev = await openFileDevice(path, { createBytes: 256 * 1024 * 1024 });
-  await mkfs(dev, { logSlots: 2, quorumCount: 1 });
-  await dev.close();
-  const node = await Node.open(path, { slot: 0 });
+  const vol = await scratchVolumeFile();
+  const node = await Node.open(vol.path, { slot: 0 });
   try {
     const fs = node.fs;
     await fs.create('/d', 0o40755, WHO);
@@ -55,7 +47,7 @@ test('statNow - answers as getattr does, follows renames and unlinks, waits out 
     assert.is(fs.statNow('/missing/x'), undefined);
   } finally {
     await node.close();
-    rmSync(scratch.dir, { recursive: true, force: true });
+    vol.remove();
   }
 });
 

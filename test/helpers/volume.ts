@@ -24,6 +24,16 @@ export interface DeviceWorld {
   cleanup(): void;
 }
 
+/** A fresh volume in a 256 MiB file (two log slots, a quorum of one), in a scratch directory. */
+export async function scratchVolumeFile(): Promise<{ path: string; remove: () => void }> {
+  const scratch = scratchDir();
+  const path = join(scratch.dir, 'vol.img');
+  const dev = await openFileDevice(path, { createBytes: 256 * MiB });
+  await mkfs(dev, { logSlots: 2, quorumCount: 1 });
+  await dev.close();
+  return { path, remove: scratch.remove };
+}
+
 /** A scratch directory removed by the returned function. */
 export function scratchDir(prefix = 'scoutfs-test-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

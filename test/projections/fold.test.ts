@@ -39,6 +39,11 @@ const tx = (seq: number, events: FsEvent[]): Transaction => ({
 });
 const inode = async (index: MemoryIndex, ino: number) =>
   decodeInode((await index.get(inodeKey(ino)))!, 'test');
+/** Every memtable entry, tombstones and seqs included. */
+const dump = (index: MemoryIndex) =>
+  [...index.memtable.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))].map(
+    ([k, e]) => `${k.toString('hex')} ${e.seq} ${e.value?.toString('hex') ?? 'deleted'}`,
+  );
 const walk = (index: MemoryIndex, which: 'meta_seq' | 'data_seq') =>
   [...index.scan(seqIndexRange(which, 0, Number.MAX_SAFE_INTEGER))]
     .map(([k]) => indexEntryOf(k))
@@ -139,10 +144,6 @@ test('fold - a transaction folds to the same items in one batch as one event at 
   await applyTransaction(oneByOne, tx(1, [root]));
   await applyTransaction(oneByOne, tx(2, file(4)));
   for (const e of events) await applyTransaction(oneByOne, tx(3, [e]));
-  const dump = (index: MemoryIndex) =>
-    [...index.memtable.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))].map(
-      ([k, e]) => `${k.toString('hex')} ${e.seq} ${e.value?.toString('hex') ?? 'deleted'}`,
-    );
   assert.equal(dump(whole), dump(oneByOne));
   // and it is what the events mean: the survivor renamed and written, the other gone
   assert.is((await inode(whole, 3)).size, 5);
@@ -165,10 +166,6 @@ test('fold - a transaction longer than one batch folds as its events one at a ti
   const oneByOne = new MemoryIndex();
   await applyTransaction(oneByOne, tx(1, [root]));
   for (const e of events) await applyTransaction(oneByOne, tx(2, [e]));
-  const dump = (index: MemoryIndex) =>
-    [...index.memtable.range(Buffer.alloc(0), Buffer.alloc(64, 0xff))].map(
-      ([k, e]) => `${k.toString('hex')} ${e.seq} ${e.value?.toString('hex') ?? 'deleted'}`,
-    );
   assert.equal(dump(whole), dump(oneByOne));
   assert.is((await inode(whole, 1)).mtimeSec, 4);
   assert.is(await whole.get(inodeKey(50)), null);
