@@ -40,6 +40,7 @@ import { Change, type StepFn } from './change.js';
 import { now } from './clock.js';
 import type { DataSpace } from './data-space.js';
 import { FileData, UNMAP_BATCH } from './file-data.js';
+import type { InodeCache } from '../projections/inode-cache.js';
 import { FsItems, type ItemSource } from './fs-items.js';
 import { ListingCache } from './listing-cache.js';
 import { byteString, bytesOf, nameBytes, shown, splitPath } from './names.js';
@@ -60,6 +61,8 @@ export interface FsDeps {
   sb: Superblock;
   dev: BlockDevice;
   items: ItemSource;
+  /** Decoded inode records shared with the folds (Store.inodes); optional. */
+  inodes?: InodeCache;
   writer: LogWriter;
   space: DataSpace;
   /** Fold one append's events into the index at its seq. */
@@ -91,7 +94,7 @@ export class Fs {
   private readonly open = new OpenFiles();
 
   constructor(private readonly d: FsDeps) {
-    this.items = new FsItems(d.items);
+    this.items = new FsItems(d.items, d.inodes);
     this.paths = new PathCache(this.items, d.sb.rootIno);
     this.data = new FileData(this.items, d.dev, d.space, d.writer);
     this.nextIno = d.nextIno;

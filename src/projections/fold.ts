@@ -40,17 +40,20 @@ import {
   xattrKey,
   ZONE,
 } from '../format/key.js';
+import type { InodeCache } from './inode-cache.js';
 import { add, all, DT_DIR, isReg, newInode, set, setAtime, setCtime, setMtime } from './inode-record.js';
 import type { ItemMutation, ItemView, KeyRange, Needs } from './item.js';
 
 const EMPTY = Buffer.alloc(0);
 const MAX_U64 = Number.MAX_SAFE_INTEGER;
+/** Above every name: the tail of a range's last key (encodeKey copies it). */
+const MAX_TAIL = Buffer.alloc(256, 0xff);
 
 /** Every item of one type of one inode, e.g. all its xattrs. */
 export function inodeTypeRange(ino: number, type: number): KeyRange {
   return {
     first: encodeKey(ZONE.fs, ino, type, 0, 0),
-    last: encodeKey(ZONE.fs, ino, type, MAX_U64, MAX_U64, Buffer.alloc(256, 0xff)),
+    last: encodeKey(ZONE.fs, ino, type, MAX_U64, MAX_U64, MAX_TAIL),
   };
 }
 
@@ -75,8 +78,14 @@ export function needs(e: FsEvent): Needs {
   }
 }
 
-export function evolve(events: readonly FsEvent[], seq: number, view: ItemView): ItemMutation[] {
-  const c = new Changes(seq, view);
+/** `inodes`: decoded records to read through, and to remember the records written in. */
+export function evolve(
+  events: readonly FsEvent[],
+  seq: number,
+  view: ItemView,
+  inodes?: InodeCache,
+): ItemMutation[] {
+  const c = new Changes(seq, view, inodes);
   for (const e of events) fold(e, seq, c);
   return c.finish();
 }
@@ -196,6 +205,7 @@ class Changes {
   constructor(
     private readonly seq: number,
     private readonly view: ItemView,
+    private readonly decoded: InodeCache | undefined,
   ) {}
 
   get(key: Buffer): Buffer | null {
@@ -292,7 +302,9 @@ class Changes {
       if (s.gone) continue;
       const rec = s.base ? finishDraft(s.rec as Draft<InodeRecord>) : s.rec;
       if (rec === s.base) continue; // only read
-      this.put(inodeKey(ino), encodeInode(rec));
+      const bytes = encodeInode(rec);
+      this.put(inodeKey(ino), bytes);
+      this.decoded?.remember(bytes, rec);
     }
     return [...this.pending.values()];
   }
@@ -302,7 +314,7 @@ class Changes {
     if (!s) {
       const bytes = this.view.get(inodeKey(ino));
       if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
-      const base = decodeInode(bytes, `inode ${ino}`);
+      const base = this.decoded ? this.decoded.decode(bytes, ino) : decodeInode(bytes, `inode ${ino}`);
       s = { rec: createDraft(base), base, gone: false };
       this.inodes.set(ino, s);
     }
