@@ -9,12 +9,15 @@
  */
 
 import { createRequire } from 'node:module';
+import { setReadAhead } from '../src/fuse/fuse-mount.js';
 import { memFuseOperations } from './mem-fuse.js';
 
 export interface MemFuseInput {
   mountpoint: string;
   /** fuse-native options, as FuseMount passes them for scoutfs. */
   options: Record<string, unknown>;
+  /** The kernel read-ahead window scoutfs's mount sets, in KiB. */
+  readAheadKb: number;
 }
 
 interface FuseInstance {
@@ -46,6 +49,8 @@ fuse.mount(async (err) => {
     await send({ error: err.message });
     process.exit(1);
   }
+  const failed = await setReadAhead(input.mountpoint, input.readAheadKb);
+  if (failed) console.error(`in-memory mount: read_ahead_kb not set: ${failed}`);
   process.on('message', (m: { unmount?: boolean }) => m.unmount && stop());
   process.on('disconnect', stop);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, stop);

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { entryId } from '../src/control/registry.js';
+import { DEFAULT_READ_AHEAD_KB, setReadAhead } from '../src/fuse/fuse-mount.js';
 import { forceUnmount, isMounted, waitExit, waitMounted } from './fuse-unmount.js';
 import type { MemFuseInput } from './mem-fuse-child.js';
 import type { Guarded } from './mount-watchdog.js';
@@ -67,7 +68,7 @@ export function scoutfsTarget(scratch: string, timeout: number): Target {
   return {
     label: 'scoutfs',
     guard: { dir: mnt, scoutfsRunDir: env.SCOUTFS_RUN_DIR },
-    about: `mkfs -Q 1, -o attr_timeout=${timeout},entry_timeout=${timeout} (its default with several log slots: 0); ${SCOUTFS_FUSE_OPTIONS}`,
+    about: `mkfs -Q 1, -o attr_timeout=${timeout},entry_timeout=${timeout} (its default with several log slots: 0); ${SCOUTFS_FUSE_OPTIONS}; read-ahead ${DEFAULT_READ_AHEAD_KB} KiB (its default)`,
     async start(note) {
       note('scoutfs: mkfs on a sparse 4 GiB image, mount');
       mkdirSync(mnt);
@@ -96,7 +97,7 @@ export function bindfsTarget(scratch: string): Target {
   return {
     label: 'bindfs',
     guard: { dir: mnt },
-    about: `${bindfsVersion()}, -o big_writes; libfuse defaults: entry/attr timeouts 1 s, single-threaded`,
+    about: `${bindfsVersion()}, -o big_writes, read-ahead ${DEFAULT_READ_AHEAD_KB} KiB as scoutfs sets it; libfuse defaults: entry/attr timeouts 1 s, single-threaded`,
     async start(note) {
       note('bindfs: mount a local directory');
       mkdirSync(src);
@@ -109,6 +110,8 @@ export function bindfsTarget(scratch: string): Target {
       );
       // a bindfs that is not installed has no pid and never exits
       await waitMounted(mnt, MOUNT_MS, () => child?.pid !== undefined && child.exitCode === null);
+      const failed = await setReadAhead(mnt, DEFAULT_READ_AHEAD_KB);
+      if (failed) note(`bindfs: read_ahead_kb not set: ${failed}`);
       return { dir: mnt, serverPid: child.pid! };
     },
     async stop() {
@@ -124,7 +127,7 @@ export function memTarget(scratch: string, timeout: number): Target {
   return {
     label: 'in-memory',
     guard: { dir: mnt },
-    about: `fuse-native, same options as scoutfs (entry/attr timeouts ${timeout} s, ${SCOUTFS_FUSE_OPTIONS})`,
+    about: `fuse-native, same options as scoutfs (entry/attr timeouts ${timeout} s, ${SCOUTFS_FUSE_OPTIONS}, read-ahead ${DEFAULT_READ_AHEAD_KB} KiB)`,
     async start(note) {
       note('in-memory: mount in a child process');
       mkdirSync(mnt);
@@ -139,6 +142,7 @@ export function memTarget(scratch: string, timeout: number): Target {
           attrTimeout: String(timeout),
           timeout: false,
         },
+        readAheadKb: DEFAULT_READ_AHEAD_KB,
       };
       const script = fileURLToPath(new URL('./mem-fuse-child.ts', import.meta.url));
       const c = serverProcess(

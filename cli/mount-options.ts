@@ -5,6 +5,7 @@
  *                                records it; the cluster issue makes it serve)
  *   slot=N                       the log slot this node writes (default 0)
  *   attr_timeout=S, entry_timeout=S   kernel cache timeouts in seconds
+ *   read_ahead_kb=N              the kernel's read-ahead window on the mount (default 1024)
  *   allow_other / noallow_other, default_permissions / nodefault_permissions (both on by default)
  *   rw, defaults, dev, suid, exec, atime, relatime, noatime   accepted from mount(8), no effect
  */
@@ -16,6 +17,7 @@ export interface MountOptions {
   slot: number;
   attrTimeout?: number;
   entryTimeout?: number;
+  readAheadKb?: number;
   allowOther: boolean;
   defaultPermissions: boolean;
 }
@@ -65,6 +67,11 @@ export function parseMountOptions(list: string[]): MountOptions {
         break;
       case 'entry_timeout':
         o.entryTimeout = seconds();
+        break;
+      case 'read_ahead_kb':
+        if (!value || !/^\d{1,6}$/.test(value) || Number(value) < 4 || Number(value) > 65536)
+          throw new UsageError(`read_ahead_kb "${value ?? ''}" is not a size from 4 to 65536 KiB`);
+        o.readAheadKb = Number(value);
         break;
       case 'allow_other':
       case 'noallow_other':

@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import { ControlServer } from '../src/control/control-server.js';
 import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../src/control/registry.js';
 import { FsError, UsageError } from '../src/errors.js';
-import { FuseMount } from '../src/fuse/fuse-mount.js';
+import { DEFAULT_READ_AHEAD_KB, FuseMount } from '../src/fuse/fuse-mount.js';
 import { Node } from '../src/node/node.js';
 import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
 import { parseMountOptions } from './mount-options.js';
@@ -103,6 +103,7 @@ async function serve(
         defaultPermissions: o.defaultPermissions,
         entryTimeout: o.entryTimeout ?? (multi ? 0 : 1),
         attrTimeout: o.attrTimeout ?? (multi ? 0 : 1),
+        readAheadKb: o.readAheadKb ?? DEFAULT_READ_AHEAD_KB,
       },
       log,
     );

@@ -169,8 +169,11 @@ export const EVENT_SCHEMA = {
   },
   InodeDeleted: {
     code: 16,
-    fields: [['ino', 'uint']],
-    doc: 'the inode and its xattrs and orphan mark are gone; its extents were unmapped first',
+    fields: [
+      ['ino', 'uint'],
+      ['xattrs', 'uint'],
+    ],
+    doc: 'the inode and its `xattrs` xattrs and orphan mark are gone; its extents were unmapped first',
   },
 } as const satisfies Record<string, EventDef>;
 

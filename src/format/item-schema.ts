@@ -32,6 +32,7 @@ export const ITEM_SCHEMA = {
     'dataVersion',
     'onlineBlocks',
     'offlineBlocks',
+    'xattrs',
   ],
   dirent: ['ino', 'dtype', 'pos'],
   readdir: ['ino', 'dtype', 'name'],
@@ -77,7 +78,7 @@ export function decodeItem<K extends keyof typeof ITEM_SCHEMA>(
 }
 
 /**
- * An inode record built as one object literal: with its 20 fields added one by one, V8 would
+ * An inode record built as one object literal: with its 21 fields added one by one, V8 would
  * keep the object in dictionary mode, and every copy of it (each immer transition) would cost
  * over a hundred times more.
  */
@@ -104,6 +105,7 @@ function inodeFromWire(v: unknown[]): InodeRecord {
     dataVersion: n[17]!,
     onlineBlocks: n[18]!,
     offlineBlocks: n[19]!,
+    xattrs: n[20]!,
   };
 }
 

@@ -165,7 +165,8 @@ export class FsItems {
   async extents(ino: number, first: number, last: number): Promise<Extent[]> {
     const out: Extent[] = [];
     const from = Math.max(0, first - MAX_EXTENT_BLOCKS + 1);
-    for await (const [key, value] of this.src.scan({
+    // collected, not streamed: the extents are gathered into one array anyway
+    for (const [key, value] of await this.src.collect({
       first: extentKey(ino, from),
       last: extentKey(ino, last),
     })) {

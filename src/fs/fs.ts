@@ -26,6 +26,7 @@ import type { FsEvent, Timespec } from '../events/event.js';
 import type { LogWriter } from '../events/log-writer.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { LIMITS, type Superblock } from '../format/layout.js';
+import type { InodeCache } from '../projections/inode-cache.js';
 import {
   DT_DIR,
   isDir,
@@ -40,7 +41,6 @@ import { Change, type StepFn } from './change.js';
 import { now } from './clock.js';
 import type { DataSpace } from './data-space.js';
 import { FileData, UNMAP_BATCH } from './file-data.js';
-import type { InodeCache } from '../projections/inode-cache.js';
 import { FsItems, type ItemSource } from './fs-items.js';
 import { ListingCache } from './listing-cache.js';
 import { byteString, bytesOf, nameBytes, shown, splitPath } from './names.js';
@@ -749,7 +749,7 @@ export class Fs {
       if (many && !(await this.items.isOrphan(rec.ino))) c.events.push({ type: 'OrphanAdded', ino: rec.ino });
       await this.data.unmapAll(c, rec.ino, this.step);
     }
-    c.events.push({ type: 'InodeDeleted', ino: rec.ino });
+    c.events.push({ type: 'InodeDeleted', ino: rec.ino, xattrs: rec.xattrs });
   }
 }
 function xattrName(name: string): Buffer {

@@ -25,6 +25,7 @@
  * unlink and keeps out of the filesystem (hidden-names.ts).
  */
 
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { FsError } from '../errors.js';
 import type { Fs } from '../fs/fs.js';
@@ -40,8 +41,18 @@ export interface FuseMountOptions {
   /** Seconds the kernel may cache names and attributes. */
   entryTimeout: number;
   attrTimeout: number;
+  /** The kernel's read-ahead window on the mount, in KiB; unset leaves the kernel's (128). */
+  readAheadKb?: number;
   debug?: boolean;
 }
+
+/**
+ * The read-ahead window a mount gets unless told otherwise. The kernel gives a FUSE mount
+ * 128 KiB, one request: a sequential reader then waits for each 128 KiB read to cross the
+ * binding and the device in turn. With 1 MiB the kernel keeps several reads in flight (measured:
+ * 580 → 740 MiB/s; 4 MiB was slower again).
+ */
+export const DEFAULT_READ_AHEAD_KB = 1024;
 
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
@@ -106,6 +117,10 @@ export class FuseMount {
         else resolve();
       });
     });
+    if (o.readAheadKb !== undefined) {
+      const failed = await setReadAhead(mountpoint, o.readAheadKb);
+      if (failed) log(`read_ahead_kb=${o.readAheadKb} not set: ${failed}`);
+    }
     return new FuseMount(mountpoint, fuse);
   }
 
@@ -114,6 +129,32 @@ export class FuseMount {
       this.fuse.unmount((err) => (err ? reject(err) : resolve()));
     });
   }
+}
+
+/**
+ * Set the read-ahead window of a mount's backing device info (/sys/class/bdi/MAJ:MIN), found
+ * through /proc/self/mountinfo, never by a stat of the mount point (this process may serve it).
+ * Gives why it failed (no sysfs, not root), or null; a failure leaves the kernel's window.
+ */
+export async function setReadAhead(mountpoint: string, kb: number): Promise<string | null> {
+  try {
+    const info = await readFile('/proc/self/mountinfo', 'latin1');
+    let dev: string | undefined;
+    for (const line of info.split('\n')) {
+      const f = line.split(' ');
+      if (f.length > 4 && unescapeMountinfo(f[4]!) === mountpoint) dev = f[2];
+    }
+    if (!dev || !/^\d+:\d+$/.test(dev)) throw new Error('the mount is not in /proc/self/mountinfo');
+    await writeFile(`/sys/class/bdi/${dev}/read_ahead_kb`, `${kb}\n`);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** mountinfo writes space, tab, newline and backslash in paths as octal escapes. */
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
 function processCaller() {

@@ -69,10 +69,14 @@ export function needs(e: FsEvent): Needs {
     case 'InodeCreated':
       return { keys: [inodeKey(e.ino), inodeCountKey()], ranges: [] };
     case 'InodeDeleted':
+      // the xattr range is read only for an inode that has xattrs (the event says how many)
       return {
         keys: [inodeKey(e.ino), symlinkKey(e.ino), orphanKey(e.ino), inodeCountKey()],
-        ranges: [inodeTypeRange(e.ino, FS_TYPE.xattr)],
+        ranges: e.xattrs > 0 ? [inodeTypeRange(e.ino, FS_TYPE.xattr)] : [],
       };
+    case 'XattrSet':
+    case 'XattrRemoved':
+      return { keys: [inodeKey(e.ino), xattrKey(e.ino, e.name)], ranges: [] };
     default:
       return { keys: [inodeKey(e.ino)], ranges: [] };
   }
@@ -137,13 +141,17 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.put(symlinkKey(e.ino), Buffer.from(e.target));
       c.meta(e.ino, set({ size: e.target.length }));
       break;
-    case 'XattrSet':
+    case 'XattrSet': {
+      // the inode counts its xattrs, so deleting it reads their range only when there are some
+      const fresh = c.get(xattrKey(e.ino, e.name)) === null;
       c.put(xattrKey(e.ino, e.name), Buffer.from(e.value));
-      c.meta(e.ino, setCtime(e.ctime));
+      c.meta(e.ino, fresh ? all(setCtime(e.ctime), add('xattrs', 1)) : setCtime(e.ctime));
       break;
+    }
     case 'XattrRemoved':
+      if (!c.get(xattrKey(e.ino, e.name))) throw EIO(`seq ${seq}: XattrRemoved of a missing xattr`);
       c.del(xattrKey(e.ino, e.name));
-      c.meta(e.ino, setCtime(e.ctime));
+      c.meta(e.ino, all(setCtime(e.ctime), add('xattrs', -1)));
       break;
     case 'ExtentMapped':
       c.put(extentKey(e.ino, e.logical), encodeItem('extent', { physical: e.physical, count: e.count }));
@@ -168,12 +176,23 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       // onlineBlocks is the sum of the inode's extents: ExtentMapped and ExtentUnmapped, the only
       // events that add or remove extent items, move it by their count, so it is 0 exactly when
       // none is left (a cheaper check than reading the extent range, which it replaced)
-      if (c.inode(e.ino).onlineBlocks !== 0)
+      const rec = c.inode(e.ino);
+      if (rec.onlineBlocks !== 0)
         throw EIO(`seq ${seq}: InodeDeleted of inode ${e.ino} that still maps extents`);
+      // the same holds for xattrs: the event's count, the record's and the items' must agree
+      if (rec.xattrs !== e.xattrs)
+        throw EIO(
+          `seq ${seq}: InodeDeleted of inode ${e.ino} with ${e.xattrs} xattrs, the inode has ${rec.xattrs}`,
+        );
       c.deleted(e.ino);
       c.count(-1);
       for (const key of [symlinkKey(e.ino), orphanKey(e.ino)]) if (c.get(key)) c.del(key);
-      for (const key of c.xattrKeys(e.ino)) c.del(key);
+      if (e.xattrs > 0) {
+        const keys = c.xattrKeys(e.ino);
+        if (keys.length !== e.xattrs)
+          throw EIO(`seq ${seq}: inode ${e.ino} counts ${e.xattrs} xattrs, ${keys.length} items exist`);
+        for (const key of keys) c.del(key);
+      }
       break;
     }
   }

@@ -46,6 +46,7 @@ export function newInode(
     dataVersion: isReg(e.mode) ? 1 : 0,
     onlineBlocks: 0,
     offlineBlocks: 0,
+    xattrs: 0,
   };
 }
 
@@ -82,7 +83,7 @@ export const set =
   };
 
 export const add =
-  (field: 'nlink' | 'onlineBlocks' | 'dataVersion', n: number): Recipe =>
+  (field: 'nlink' | 'onlineBlocks' | 'dataVersion' | 'xattrs', n: number): Recipe =>
   (d) => {
     d[field] += n;
   };

@@ -40,7 +40,7 @@ const SCENARIO: [number, FsEvent[]][] = [
     2,
     [
       { type: 'DirentRemoved', dir: 1, name: BAD_NAME, ino: 3, dtype: 8, pos: 3, time: t(5) },
-      { type: 'InodeDeleted', ino: 3 },
+      { type: 'InodeDeleted', ino: 3, xattrs: 0 },
     ],
   ],
   [0, [{ type: 'InodeTimesSet', ino: 1, atime: t(6), mtime: t(6), ctime: t(6) }]],
@@ -122,7 +122,7 @@ test('events - prints every field, with non-UTF-8 names escaped', async () => {
     'seq 3 slot 2 DirentAdded dir=1 name="\\xff\\xfex" ino=3 dtype=8 pos=3 time=1700000003.000000003',
   );
   assert.is(out[5], 'seq 4 slot 1 XattrSet ino=2 name="user.k" value="v" ctime=1700000004.000000004');
-  assert.is(out[8], 'seq 5 slot 2 InodeDeleted ino=3');
+  assert.is(out[8], 'seq 5 slot 2 InodeDeleted ino=3 xattrs=0');
 });
 
 test('events - --slot lists one node log', async () => {
@@ -261,7 +261,7 @@ test('events - --follow prints transactions another process commits, and exits 0
       name_base64: BAD_NAME.toString('base64'),
     });
 
-    const second = await append(0, [[{ type: 'InodeDeleted', ino: 10 }]]);
+    const second = await append(0, [[{ type: 'InodeDeleted', ino: 10, xattrs: 0 }]]);
     assert.is(second.code, 0, second.stderr);
     await follower.waitForLine((l) => l.includes('"seq":4,'), 5000);
 
@@ -291,8 +291,8 @@ test('events - --follow also stops cleanly on SIGINT', async () => {
   try {
     await follower.waitForLine((l) => l.startsWith('seq 1 slot 0 InodeCreated'), 15_000);
     // a line that only the follow loop can print: the history is done and the handlers are set
-    await appendTransactions(path, 0, [[{ type: 'InodeDeleted', ino: 10 }]]);
-    await follower.waitForLine((l) => l.startsWith('seq 2 slot 0 InodeDeleted ino=10'), 5000);
+    await appendTransactions(path, 0, [[{ type: 'InodeDeleted', ino: 10, xattrs: 0 }]]);
+    await follower.waitForLine((l) => l.startsWith('seq 2 slot 0 InodeDeleted ino=10 xattrs=0'), 5000);
     const exit = await follower.stop('SIGINT');
     assert.equal(exit, { code: 0, signal: null, timedOut: false });
   } finally {

@@ -5,7 +5,16 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -178,6 +187,14 @@ test('mount - refuses a second mount of the same slot, bad options and foreign d
       2,
       /attr_timeout needs a number/,
     );
+    assertRefused(
+      await scoutfs('mount', '-o', 'read_ahead_kb=2', m.device, other),
+      2,
+      /read_ahead_kb "2" is not a size from 4 to 65536 KiB/,
+    );
+    // the mount set the kernel's read-ahead window of its own backing device info
+    const dev = execFileSync('mountpoint', ['-d', m.dir], { encoding: 'utf8' }).trim();
+    assert.is(readFileSync(`/sys/class/bdi/${dev}/read_ahead_kb`, 'utf8').trim(), '1024');
     const junk = join(m.scratch, 'junk.img');
     execFileSync('truncate', ['-s', '64M', junk]);
     writeFileSync(join(m.scratch, 'notdir'), '');

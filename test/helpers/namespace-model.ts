@@ -114,7 +114,7 @@ export class NamespaceModel {
     if (f.links.length > 0) return events;
     if (this.r.next() < 0.3) events.push({ type: 'OrphanAdded', ino: f.ino });
     for (const x of f.extents) events.push({ type: 'ExtentUnmapped', ino: f.ino, ...x });
-    events.push({ type: 'InodeDeleted', ino: f.ino });
+    events.push({ type: 'InodeDeleted', ino: f.ino, xattrs: f.xattrs.size });
     this.nodes.delete(f.ino);
     return events;
   }

@@ -114,7 +114,7 @@ test('fold - deleting an inode removes every item it owned and its index entries
     { type: 'OrphanAdded', ino: 2 },
   ]);
   assert.ok(await index.get(orphanKey(2)));
-  await applyTransaction(index, tx(4, [{ type: 'InodeDeleted', ino: 2 }]));
+  await applyTransaction(index, tx(4, [{ type: 'InodeDeleted', ino: 2, xattrs: 1 }]));
   for (const key of [
     inodeKey(2),
     xattrKey(2, Buffer.from('user.a')),
@@ -136,7 +136,7 @@ test('fold - a transaction folds to the same items in one batch as one event at 
     { type: 'DirentAdded', dir: 1, name: Buffer.from('g'), ino: 3, dtype: 8, pos: 9, time: t(4) },
     { type: 'DataWritten', ino: 3, offset: 0, length: 5, size: 5, time: t(4) },
     { type: 'DirentRemoved', dir: 1, name: Buffer.from('f2'), ino: 2, dtype: 8, pos: 2, time: t(5) },
-    { type: 'InodeDeleted', ino: 2 },
+    { type: 'InodeDeleted', ino: 2, xattrs: 1 },
     { type: 'InodeModeChanged', ino: 1, mode: 0o040700, ctime: t(6) },
   ];
   const whole = await given([root], file(4), events);
@@ -159,7 +159,7 @@ test('fold - a transaction longer than one batch folds as its events one at a ti
   for (let ino = 2; ino < 102; ino++) {
     events.push(
       { type: 'DirentRemoved', dir: 1, name: Buffer.from(`f${ino}`), ino, dtype: 8, pos: ino, time: t(4) },
-      { type: 'InodeDeleted', ino },
+      { type: 'InodeDeleted', ino, xattrs: 0 },
     );
   }
   const whole = await given([root], events);
@@ -181,8 +181,18 @@ test('fold - events that contradict the items are EIO', async () => {
     file(2).slice(1),
     [
       { type: 'ExtentMapped', ino: 2, logical: 0, physical: 100, count: 1 },
-      { type: 'InodeDeleted', ino: 2 },
+      { type: 'InodeDeleted', ino: 2, xattrs: 0 },
     ],
+    // the inode counts one xattr; an event that says none (or two) contradicts it
+    [
+      { type: 'XattrSet', ino: 2, name: Buffer.from('user.a'), value: Buffer.from('v'), ctime: t(3) },
+      { type: 'InodeDeleted', ino: 2, xattrs: 0 },
+    ],
+    [
+      { type: 'XattrSet', ino: 2, name: Buffer.from('user.a'), value: Buffer.from('v'), ctime: t(3) },
+      { type: 'InodeDeleted', ino: 2, xattrs: 2 },
+    ],
+    [{ type: 'XattrRemoved', ino: 2, name: Buffer.from('user.nope'), ctime: t(3) }],
   ];
   for (const events of cases) {
     const index = await given([root], file(2));
