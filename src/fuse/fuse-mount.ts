@@ -66,7 +66,7 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 4;
+const FUSE_PATCH = 5;
 
 export class FuseMount {
   private constructor(
