@@ -22,7 +22,6 @@ import {
   symlinkKey,
   xattrKey,
 } from '../format/key.js';
-import type { InodeCache } from '../projections/inode-cache.js';
 import type { KeyRange } from '../projections/item.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -70,26 +69,17 @@ export interface Allocation {
 }
 
 export class FsItems {
-  /** `inodes`: decoded records to read through (shared with the folds that write them). */
-  constructor(
-    private readonly src: ItemSource,
-    private readonly inodes?: InodeCache,
-  ) {}
+  constructor(private readonly src: ItemSource) {}
 
-  /** The inode's record; shared and frozen when it came through the cache. */
   async inode(ino: number): Promise<InodeRecord | null> {
     const b = await this.src.get(inodeKey(ino));
-    return b && this.decodeInode(b, ino);
+    return b && decodeInode(b, `inode ${ino}`);
   }
 
   /** As inode, when the answer is in memory; undefined when it needs a read. */
   inodeNow(ino: number): InodeRecord | null | undefined {
     const b = this.src.peek?.(inodeKey(ino));
-    return b && this.decodeInode(b, ino);
-  }
-
-  private decodeInode(b: Buffer, ino: number): InodeRecord {
-    return this.inodes ? this.inodes.decode(b, ino) : decodeInode(b, `inode ${ino}`);
+    return b && decodeInode(b, `inode ${ino}`);
   }
 
   /** As lookup, when the answer is in memory; undefined when it needs a read. */

@@ -26,7 +26,6 @@ import type { FsEvent, Timespec } from '../events/event.js';
 import type { LogWriter } from '../events/log-writer.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { LIMITS, type Superblock } from '../format/layout.js';
-import type { InodeCache } from '../projections/inode-cache.js';
 import {
   DT_DIR,
   isDir,
@@ -61,8 +60,6 @@ export interface FsDeps {
   sb: Superblock;
   dev: BlockDevice;
   items: ItemSource;
-  /** Decoded inode records shared with the folds (Store.inodes); optional. */
-  inodes?: InodeCache;
   writer: LogWriter;
   space: DataSpace;
   /** Fold one append's events into the index at its seq. */
@@ -94,7 +91,7 @@ export class Fs {
   private readonly open = new OpenFiles();
 
   constructor(private readonly d: FsDeps) {
-    this.items = new FsItems(d.items, d.inodes);
+    this.items = new FsItems(d.items);
     this.paths = new PathCache(this.items, d.sb.rootIno);
     this.data = new FileData(this.items, d.dev, d.space, d.writer);
     this.nextIno = d.nextIno;

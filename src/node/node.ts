@@ -64,7 +64,7 @@ export class Node {
       }
       const store = await Store.open(vol, o);
       const authority = new LocalSeqAuthority(store.lastSeq);
-      const items = new FsItems(store.lsm, store.inodes);
+      const items = new FsItems(store.lsm);
       const used: { start: number; count: number }[] = [];
       for await (const a of items.allocations()) used.push({ start: a.physical, count: a.count });
       const space = new DataSpace(vol.sb.dataStart, vol.sb.dataBlocks, used);
@@ -82,7 +82,6 @@ export class Node {
         sb: vol.sb,
         dev: vol.dev,
         items: store.lsm,
-        inodes: store.inodes,
         writer,
         space,
         fold: (events, seq) => store.foldLive(events, seq),

@@ -16,7 +16,6 @@ import type { LogWriter } from '../events/log-writer.js';
 import { mergeLogs } from '../events/merge-logs.js';
 import { Lsm, type LsmOptions } from '../lsm/lsm.js';
 import type { SlotCheckpoint } from '../lsm/manifest.js';
-import { InodeCache } from '../projections/inode-cache.js';
 import { applyTransaction } from '../projections/projector.js';
 import type { Volume } from '../volume/volume.js';
 
@@ -29,8 +28,6 @@ export class Store {
   private failure: Error | null = null;
   /** Folds run one at a time, in the order apply was called: each reads what the last wrote. */
   private applying: Promise<void> = Promise.resolve();
-  /** Decoded inode records, shared by the folds and the filesystem's reads. */
-  readonly inodes = new InodeCache();
   private constructor(
     readonly vol: Volume,
     readonly lsm: Lsm,
@@ -82,7 +79,7 @@ export class Store {
     const done = this.applying.then(async () => {
       if (this.failure) throw this.failure;
       try {
-        await applyTransaction(this.lsm, { seq, events }, this.inodes);
+        await applyTransaction(this.lsm, { seq, events });
       } catch (err) {
         // the memtable may hold part of this transaction: no checkpoint may ever cover it
         this.failure ??= err as Error;
@@ -105,7 +102,7 @@ export class Store {
 
   private async fold(t: Transaction): Promise<void> {
     if (this.failure) throw this.failure;
-    await applyTransaction(this.lsm, t, this.inodes);
+    await applyTransaction(this.lsm, t);
     this.positions[t.slot] = { ...t.end, seq: t.seq };
     this.seq = Math.max(this.seq, t.seq);
     if (this.lsm.needsCheckpoint) {

@@ -40,7 +40,6 @@ import {
   xattrKey,
   ZONE,
 } from '../format/key.js';
-import type { InodeCache } from './inode-cache.js';
 import { add, all, DT_DIR, isReg, newInode, set, setAtime, setCtime, setMtime } from './inode-record.js';
 import type { ItemMutation, ItemView, KeyRange, Needs } from './item.js';
 
@@ -82,14 +81,8 @@ export function needs(e: FsEvent): Needs {
   }
 }
 
-/** `inodes`: decoded records to read through, and to remember the records written in. */
-export function evolve(
-  events: readonly FsEvent[],
-  seq: number,
-  view: ItemView,
-  inodes?: InodeCache,
-): ItemMutation[] {
-  const c = new Changes(seq, view, inodes);
+export function evolve(events: readonly FsEvent[], seq: number, view: ItemView): ItemMutation[] {
+  const c = new Changes(seq, view);
   for (const e of events) fold(e, seq, c);
   return c.finish();
 }
@@ -224,7 +217,6 @@ class Changes {
   constructor(
     private readonly seq: number,
     private readonly view: ItemView,
-    private readonly decoded: InodeCache | undefined,
   ) {}
 
   get(key: Buffer): Buffer | null {
@@ -321,9 +313,7 @@ class Changes {
       if (s.gone) continue;
       const rec = s.base ? finishDraft(s.rec as Draft<InodeRecord>) : s.rec;
       if (rec === s.base) continue; // only read
-      const bytes = encodeInode(rec);
-      this.put(inodeKey(ino), bytes);
-      this.decoded?.remember(bytes, rec);
+      this.put(inodeKey(ino), encodeInode(rec));
     }
     return [...this.pending.values()];
   }
@@ -333,7 +323,7 @@ class Changes {
     if (!s) {
       const bytes = this.view.get(inodeKey(ino));
       if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
-      const base = this.decoded ? this.decoded.decode(bytes, ino) : decodeInode(bytes, `inode ${ino}`);
+      const base = decodeInode(bytes, `inode ${ino}`);
       s = { rec: createDraft(base), base, gone: false };
       this.inodes.set(ino, s);
     }

@@ -12,7 +12,6 @@
 import { concatMap, from, map, type Observable } from 'rxjs';
 import type { FsEvent, Transaction } from '../events/event.js';
 import { evolve, needs } from './fold.js';
-import type { InodeCache } from './inode-cache.js';
 import type { ItemMutation, ItemView, KeyRange } from './item.js';
 
 /** The read and write sides of an index, as the projector sees them. */
@@ -32,13 +31,12 @@ const BATCH_EVENTS = 256;
 export async function applyTransaction(
   index: ItemIndex,
   txn: Pick<Transaction, 'seq' | 'events'>,
-  inodes?: InodeCache,
 ): Promise<void> {
   const { events, seq } = txn;
   for (let i = 0; i < events.length; i += BATCH_EVENTS) {
     const batch = i === 0 && events.length <= BATCH_EVENTS ? events : events.slice(i, i + BATCH_EVENTS);
     const view = viewFor(index, batch);
-    index.apply(evolve(batch, seq, view instanceof Promise ? await view : view, inodes), seq);
+    index.apply(evolve(batch, seq, view instanceof Promise ? await view : view), seq);
   }
 }
 

@@ -1,17 +1,14 @@
 /*
  * The inode record as the folds keep it: its xattr count, which lets a delete skip reading the
- * xattr range of an inode that has none, and the decoded records shared through InodeCache.
+ * xattr range of an inode that has none.
  */
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeInode } from '../../src/format/item-schema.js';
 import { FS_TYPE } from '../../src/format/key.js';
 import { Node } from '../../src/node/node.js';
 import { checkIndex } from '../../src/node/verify.js';
 import { inodeTypeRange } from '../../src/projections/fold.js';
-import { InodeCache } from '../../src/projections/inode-cache.js';
-import { newInode } from '../../src/projections/inode-record.js';
 import { scratchVolumeFile } from '../helpers/volume.js';
 
 const WHO = { uid: 0, gid: 0 };
@@ -61,45 +58,6 @@ test('inode records - count their xattrs; deleting one removes exactly those, op
     await node.close();
     vol.remove();
   }
-});
-
-test('inode records - are shared frozen, and a value buffer is decoded once', async () => {
-  const vol = await scratchVolumeFile();
-  const node = await Node.open(vol.path, { slot: 0 });
-  try {
-    const fs = node.fs;
-    const ino = await fs.create('/f', 0o100644, WHO);
-    await fs.settled();
-    const rec = await fs.getattr(ino);
-    assert.ok(Object.isFrozen(rec), 'handed-out records are frozen');
-    assert.throws(() => {
-      (rec as { size: number }).size = 5;
-    });
-    assert.is(await fs.getattr(ino), rec, 'the fold remembered the record it wrote');
-    await fs.write(ino, 0, Buffer.from('hello'));
-    await fs.settled();
-    const after = await fs.getattr(ino);
-    assert.is(after.size, 5, 'a new value, a new record');
-    assert.is(rec.size, 0, 'the old record is untouched');
-  } finally {
-    await node.close();
-    vol.remove();
-  }
-
-  // the cache itself: keyed by buffer identity (equal bytes in another buffer decode anew), bounded
-  const cache = new InodeCache(2);
-  const bytes = encodeInode(
-    newInode({ ino: 9, mode: 0o100644, uid: 1, gid: 2, rdev: 0, time: { sec: 3, nsec: 4 } }, 7),
-  );
-  const first = cache.decode(bytes, 9);
-  assert.is(cache.decode(bytes, 9), first);
-  const copy = Buffer.from(bytes);
-  const other = cache.decode(copy, 9);
-  assert.is.not(other, first);
-  assert.equal(other, first);
-  cache.decode(Buffer.from(bytes), 9);
-  assert.is(cache.size, 2);
-  assert.is.not(cache.decode(bytes, 9), first, 'the oldest entry went');
 });
 
 test.run();
