@@ -23,10 +23,30 @@ import { type Extent, type FsItems, MAX_EXTENT_BLOCKS } from './fs-items.js';
 
 /** Events per append when a large file's extents are unmapped in several steps. */
 export const UNMAP_BATCH = 2048;
+/** File blocks whose extents one read looks up at once, for the reads after it (4 MiB). */
+const READ_WINDOW_BLOCKS = 1024;
+/** Files whose read windows are kept. */
+const READ_WINDOWS = 64;
+
+/** The extents of file blocks [first, last], as a read looked them up. */
+interface ReadWindow {
+  first: number;
+  last: number;
+  extents: Extent[];
+}
 
 export class FileData {
   /** Data written to the device since the last data barrier. */
   private dirty = false;
+  /**
+   * Extents reads looked up, by inode, oldest first: a sequential reader looks its extents up
+   * once per window instead of once per read. Every event that maps or unmaps an extent goes
+   * through Fs.append, which drops the file's window (`forget`) under the exclusive lock, so
+   * no read (they share the lock) can see a window older than the index.
+   */
+  private readonly windows = new Map<number, ReadWindow>();
+  /** Counts forgets: a lookup that raced one is not kept. */
+  private forgets = 0;
 
   constructor(
     private readonly items: FsItems,
@@ -56,7 +76,7 @@ export class FileData {
     // extents come in logical order: each one's bytes are read straight into place, and the
     // holes between them (and after the last) are zeroed
     let filled = offset;
-    for (const x of await this.items.extents(ino, first, last)) {
+    for (const x of await this.readExtents(ino, first, last)) {
       const from = Math.max(offset, x.logical * BLOCK_SIZE);
       const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
       if (to <= from) continue;
@@ -77,6 +97,27 @@ export class FileData {
     const done = await Promise.allSettled(reads);
     for (const d of done) if (d.status === 'rejected') throw d.reason;
     return out;
+  }
+
+  /** The file's extents changed (or it is gone): its read window is stale. */
+  forget(ino: number): void {
+    this.windows.delete(ino);
+    this.forgets++;
+  }
+
+  /** Extents that overlap file blocks [first, last] (and maybe others), through the window. */
+  private async readExtents(ino: number, first: number, last: number): Promise<Extent[]> {
+    const w = this.windows.get(ino);
+    if (w && first >= w.first && last <= w.last) return w.extents;
+    const forgets = this.forgets;
+    const window = { first, last: Math.max(last, first + READ_WINDOW_BLOCKS - 1), extents: [] as Extent[] };
+    window.extents = await this.items.extents(ino, window.first, window.last);
+    if (this.forgets === forgets) {
+      this.windows.delete(ino);
+      this.windows.set(ino, window);
+      if (this.windows.size > READ_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
+    }
+    return window.extents;
   }
 
   /** Write `data` at `offset`: device writes done, mapping events added to `c`. */

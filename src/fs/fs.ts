@@ -631,6 +631,8 @@ export class Fs {
     for (const e of events) {
       if (e.type === 'ExtentUnmapped') this.d.space.freeAfter(seq, { start: e.physical, count: e.count });
       if (e.type === 'ExtentMapped') this.claimRemapped(seq, e);
+      if (e.type === 'ExtentMapped' || e.type === 'ExtentUnmapped' || e.type === 'InodeDeleted')
+        this.data.forget(e.ino);
     }
     this.seqNow = Math.max(this.seqNow, seq);
     return seq;

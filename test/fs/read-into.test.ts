@@ -1,7 +1,8 @@
 /*
  * Reads into a caller's buffer (FUSE's reply buffer): holes are zeroed whatever the buffer
  * held, and a failed read answers only after every device read it started has finished, since
- * libfuse frees the buffer once it is answered.
+ * libfuse frees the buffer once it is answered. And the read windows (extents looked up once
+ * for the reads after): every write, truncate and delete is seen.
  */
 
 import { test } from 'uvu';
@@ -60,6 +61,43 @@ test('read into - holes read as zeros over a dirty buffer; a failed read waits f
     assert.is((err as FsError).code, 'EIO');
     assert.is(calls, 2);
     assert.ok(slowDone, 'the other extent read had finished before the read failed');
+  } finally {
+    await node.close();
+    vol.remove();
+  }
+});
+
+test('read windows - reads see every change to the extents of a window already read', async () => {
+  const vol = await scratchVolumeFile();
+  const node = await Node.open(vol.path, { slot: 0 });
+  try {
+    const fs = node.fs;
+    const ino = await fs.create('/w', 0o100644, WHO);
+    const read = async (at: number, n: number) => fs.read(ino, at, n);
+    await fs.write(ino, 0, Buffer.alloc(4 * KiB, 0x11));
+    await fs.truncate(ino, 64 * KiB);
+    assert.ok(
+      (await read(0, 64 * KiB)).subarray(4 * KiB).every((b) => b === 0),
+      'a hole, read once',
+    );
+    // a write into the hole the window knew as a hole
+    await fs.write(ino, 32 * KiB, Buffer.alloc(4 * KiB, 0x22));
+    assert.ok(
+      (await read(32 * KiB, 4 * KiB)).every((b) => b === 0x22),
+      'the new extent is read',
+    );
+    // shrink past it, grow again: a hole once more
+    await fs.truncate(ino, 8 * KiB);
+    await fs.truncate(ino, 64 * KiB);
+    assert.ok(
+      (await read(32 * KiB, 4 * KiB)).every((b) => b === 0),
+      'the unmapped extent is not read',
+    );
+    // the file deleted and its inode's blocks reused by another file
+    await fs.unlink('/w');
+    const other = await fs.create('/x', 0o100644, WHO);
+    await fs.write(other, 0, Buffer.alloc(4 * KiB, 0x33));
+    assert.ok((await fs.read(other, 0, 4 * KiB)).every((b) => b === 0x33));
   } finally {
     await node.close();
     vol.remove();
