@@ -66,11 +66,11 @@ export function needs(e: FsEvent): Needs {
     case 'ExtentUnmapped':
       return { keys: [inodeKey(e.ino), extentKey(e.ino, e.logical)], ranges: [] };
     case 'InodeCreated':
-      return { keys: [inodeKey(e.ino), inodeCountKey()], ranges: [] };
+      return { keys: [inodeKey(e.ino), INODE_COUNT_KEY], ranges: [] };
     case 'InodeDeleted':
       // the xattr range is read only for an inode that has xattrs (the event says how many)
       return {
-        keys: [inodeKey(e.ino), symlinkKey(e.ino), orphanKey(e.ino), inodeCountKey()],
+        keys: [inodeKey(e.ino), symlinkKey(e.ino), orphanKey(e.ino), INODE_COUNT_KEY],
         ranges: e.xattrs > 0 ? [inodeTypeRange(e.ino, FS_TYPE.xattr)] : [],
       };
     case 'XattrSet':
@@ -109,25 +109,34 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.meta(e.ino, all(setAtime(e.atime), setMtime(e.mtime), setCtime(e.ctime)));
       break;
     case 'DirentAdded': {
-      if (c.get(direntKey(e.dir, e.name)))
-        throw EIO(`seq ${seq}: DirentAdded over an existing name in dir ${e.dir}`);
-      const dir = e.dtype === DT_DIR;
-      c.put(direntKey(e.dir, e.name), encodeItem('dirent', { ino: e.ino, dtype: e.dtype, pos: e.pos }));
+      const name = direntKey(e.dir, e.name);
+      if (c.get(name)) throw EIO(`seq ${seq}: DirentAdded over an existing name in dir ${e.dir}`);
+      c.put(name, encodeItem('dirent', { ino: e.ino, dtype: e.dtype, pos: e.pos }));
       c.put(readdirKey(e.dir, e.pos), encodeItem('readdir', { ino: e.ino, dtype: e.dtype, name: e.name }));
       c.put(backrefKey(e.ino, e.dir, e.pos, e.name), EMPTY);
-      c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', dir ? 1 : 0)));
-      c.meta(e.ino, all(setCtime(e.time), add('nlink', dir ? 0 : 1)));
+      // a subdirectory's ".." links its parent; any other name links only its inode
+      if (e.dtype === DT_DIR) {
+        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', 1)));
+        c.meta(e.ino, setCtime(e.time));
+      } else {
+        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time)));
+        c.meta(e.ino, all(setCtime(e.time), add('nlink', 1)));
+      }
       break;
     }
     case 'DirentRemoved': {
-      if (!c.get(direntKey(e.dir, e.name)))
-        throw EIO(`seq ${seq}: DirentRemoved of a missing name in dir ${e.dir}`);
-      const dir = e.dtype === DT_DIR;
-      c.del(direntKey(e.dir, e.name));
+      const name = direntKey(e.dir, e.name);
+      if (!c.get(name)) throw EIO(`seq ${seq}: DirentRemoved of a missing name in dir ${e.dir}`);
+      c.del(name);
       c.del(readdirKey(e.dir, e.pos));
       c.del(backrefKey(e.ino, e.dir, e.pos, e.name));
-      c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', dir ? -1 : 0)));
-      c.meta(e.ino, all(setCtime(e.time), add('nlink', dir ? 0 : -1)));
+      if (e.dtype === DT_DIR) {
+        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', -1)));
+        c.meta(e.ino, setCtime(e.time));
+      } else {
+        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time)));
+        c.meta(e.ino, all(setCtime(e.time), add('nlink', -1)));
+      }
       break;
     }
     case 'SymlinkTargetSet':
@@ -191,6 +200,13 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
   }
 }
 
+/**
+ * The last inode count a fold wrote, with its bytes: the next fold reads back that very Buffer
+ * (by identity, never by contents) and skips decoding it.
+ */
+let lastCount: { bytes: Buffer | null; count: number } = { bytes: null, count: 0 };
+const INODE_COUNT_KEY = inodeCountKey();
+
 /** An inode as the batch has it: a draft of the record the view had, or a record it created. */
 interface InodeState {
   /** The current record: an immer draft of `base`, or a record the batch created (ours alone). */
@@ -199,6 +215,13 @@ interface InodeState {
   base: InodeRecord | null;
   /** Deleted by this batch. */
   gone: boolean;
+  /**
+   * The record's seqs and whether it is a regular file (the type bits never change), kept
+   * beside the draft: read through the draft, each would be a proxy trap.
+   */
+  metaSeq: number;
+  dataSeq: number;
+  reg: boolean;
 }
 
 /**
@@ -270,30 +293,40 @@ class Changes {
   /** Move the volume's inode count. */
   count(delta: number): void {
     if (this.inodeCount === null) {
-      const bytes = this.view.get(inodeCountKey());
-      this.inodeCount = bytes ? (decodeItem('count', bytes, 'inode count').count as number) : 0;
+      const bytes = this.view.get(INODE_COUNT_KEY);
+      if (bytes && bytes === lastCount.bytes) this.inodeCount = lastCount.count;
+      else this.inodeCount = bytes ? (decodeItem('count', bytes, 'inode count').count as number) : 0;
     }
     const now = this.inodeCount + delta;
     if (now < 0) throw EIO(`seq ${this.seq}: inode count would go below zero`);
     this.inodeCount = now;
-    this.put(inodeCountKey(), encodeItem('count', { count: now }));
+    const bytes = encodeItem('count', { count: now });
+    lastCount = { bytes, count: now };
+    this.put(INODE_COUNT_KEY, bytes);
   }
 
   created(rec: InodeRecord): void {
     const had = this.inodes.get(rec.ino);
     if (had ? !had.gone : this.view.get(inodeKey(rec.ino)))
       throw EIO(`seq ${this.seq}: InodeCreated for existing inode ${rec.ino}`);
-    this.inodes.set(rec.ino, { rec, base: null, gone: false });
+    const reg = isReg(rec.mode);
+    this.inodes.set(rec.ino, {
+      rec,
+      base: null,
+      gone: false,
+      metaSeq: rec.metaSeq,
+      dataSeq: rec.dataSeq,
+      reg,
+    });
     this.put(metaSeqKey(this.seq, rec.ino), EMPTY);
-    if (isReg(rec.mode)) this.put(dataSeqKey(this.seq, rec.ino), EMPTY);
+    if (reg) this.put(dataSeqKey(this.seq, rec.ino), EMPTY);
   }
 
   deleted(ino: number): void {
     const s = this.state(ino);
-    const rec = s.rec;
     this.del(inodeKey(ino));
-    this.del(metaSeqKey(rec.metaSeq, ino));
-    if (isReg(rec.mode)) this.del(dataSeqKey(rec.dataSeq, ino));
+    this.del(metaSeqKey(s.metaSeq, ino));
+    if (s.reg) this.del(dataSeqKey(s.dataSeq, ino));
     s.gone = true;
   }
 
@@ -324,7 +357,14 @@ class Changes {
       const bytes = this.view.get(inodeKey(ino));
       if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
       const base = decodeInode(bytes, `inode ${ino}`);
-      s = { rec: createDraft(base), base, gone: false };
+      s = {
+        rec: createDraft(base),
+        base,
+        gone: false,
+        metaSeq: base.metaSeq,
+        dataSeq: base.dataSeq,
+        reg: isReg(base.mode),
+      };
       this.inodes.set(ino, s);
     }
     if (s.gone) throw EIO(`seq ${this.seq}: event for deleted inode ${ino}`);
@@ -332,20 +372,19 @@ class Changes {
   }
 
   private update(ino: number, recipe: (d: InodeRecord) => void, data: boolean): void {
-    const d = this.state(ino).rec;
+    const s = this.state(ino);
+    const d = s.rec;
     const seq = this.seq;
-    const prevMeta = d.metaSeq;
-    const prevData = d.dataSeq;
     recipe(d);
-    d.metaSeq = seq;
-    if (data && isReg(d.mode)) d.dataSeq = seq;
-    if (prevMeta !== seq) {
-      this.del(metaSeqKey(prevMeta, ino));
+    if (s.metaSeq !== seq) {
+      this.del(metaSeqKey(s.metaSeq, ino));
       this.put(metaSeqKey(seq, ino), EMPTY);
+      d.metaSeq = s.metaSeq = seq;
     }
-    if (isReg(d.mode) && prevData !== d.dataSeq) {
-      this.del(dataSeqKey(prevData, ino));
-      this.put(dataSeqKey(d.dataSeq, ino), EMPTY);
+    if (data && s.reg && s.dataSeq !== seq) {
+      this.del(dataSeqKey(s.dataSeq, ino));
+      this.put(dataSeqKey(seq, ino), EMPTY);
+      d.dataSeq = s.dataSeq = seq;
     }
   }
 }
