@@ -45,7 +45,8 @@ export class FileData {
    * no read (they share the lock) can see a window older than the index.
    */
   private readonly windows = new Map<number, ReadWindow>();
-  /** Counts forgets: a lookup that raced one is not kept. */
+  /** Counts forgets: a lookup that raced one is not kept (defensive: today forgets run under
+   * the exclusive lock and reads under the shared one, so none can race). */
   private forgets = 0;
 
   constructor(
@@ -105,12 +106,21 @@ export class FileData {
     this.forgets++;
   }
 
-  /** Extents that overlap file blocks [first, last] (and maybe others), through the window. */
+  /**
+   * Extents that overlap file blocks [first, last] (and maybe others), through the window. Only
+   * a read that starts a file or continues the last window looks ahead: a random reader of a
+   * fragmented file would otherwise decode up to a window's worth of extents per read.
+   */
   private async readExtents(ino: number, first: number, last: number): Promise<Extent[]> {
     const w = this.windows.get(ino);
     if (w && first >= w.first && last <= w.last) return w.extents;
+    const ahead = first === 0 || (w !== undefined && first === w.last + 1);
     const forgets = this.forgets;
-    const window = { first, last: Math.max(last, first + READ_WINDOW_BLOCKS - 1), extents: [] as Extent[] };
+    const window = {
+      first,
+      last: ahead ? Math.max(last, first + READ_WINDOW_BLOCKS - 1) : last,
+      extents: [] as Extent[],
+    };
     window.extents = await this.items.extents(ino, window.first, window.last);
     if (this.forgets === forgets) {
       this.windows.delete(ino);

@@ -134,26 +134,33 @@ export class FuseMount {
 /**
  * Set the read-ahead window of a mount's backing device info (/sys/class/bdi/MAJ:MIN), found
  * through /proc/self/mountinfo, never by a stat of the mount point (this process may serve it).
- * Gives why it failed (no sysfs, not root), or null; a failure leaves the kernel's window.
+ * The kernel clamps the window to what the INIT reply offered when it processes that reply,
+ * which may come after the mount callback: the value is read back and written again until it
+ * holds. Gives why it failed (no sysfs, not root), or null; a failure leaves the kernel's window.
  */
 export async function setReadAhead(mountpoint: string, kb: number): Promise<string | null> {
   try {
-    const info = await readFile('/proc/self/mountinfo', 'latin1');
+    const info = await readFile('/proc/self/mountinfo', 'utf8');
     let dev: string | undefined;
     for (const line of info.split('\n')) {
       const f = line.split(' ');
-      if (f.length > 4 && unescapeMountinfo(f[4]!) === mountpoint) dev = f[2];
+      if (f.length > 4 && unescapeMountinfo(f[4]!) === mountpoint && / fuse(\.\S+)? /.test(line)) dev = f[2];
     }
     if (!dev || !/^\d+:\d+$/.test(dev)) throw new Error('the mount is not in /proc/self/mountinfo');
-    await writeFile(`/sys/class/bdi/${dev}/read_ahead_kb`, `${kb}\n`);
-    return null;
+    const file = `/sys/class/bdi/${dev}/read_ahead_kb`;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await writeFile(file, `${kb}\n`);
+      await new Promise((r) => setTimeout(r, 50));
+      if (Number((await readFile(file, 'utf8')).trim()) === kb) return null;
+    }
+    throw new Error(`the kernel keeps setting ${file} back`);
   } catch (err) {
     return (err as Error).message;
   }
 }
 
 /** mountinfo writes space, tab, newline and backslash in paths as octal escapes. */
-function unescapeMountinfo(s: string): string {
+export function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 

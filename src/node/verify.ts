@@ -73,6 +73,8 @@ export async function checkIndex(
   const links = new Map<number, number>();
   const subdirs = new Map<number, number>();
   const nlinks = new Map<number, { nlink: number; dir: boolean }>();
+  const xattrCounts = new Map<number, number>();
+  const xattrItems = new Map<number, number>();
   const fsRange = {
     first: encodeKey(ZONE.fs, 0),
     last: encodeKey(ZONE.fs, Number.MAX_SAFE_INTEGER, 255, 0, 0, MAX_KEY),
@@ -87,6 +89,9 @@ export async function checkIndex(
       if (isReg(rec.mode) && !(await get(dataSeqKey(rec.dataSeq, k.a))))
         problem(`inode ${k.a}: no data_seq entry at ${rec.dataSeq}`);
       nlinks.set(k.a, { nlink: rec.nlink, dir: isDir(rec.mode) });
+      xattrCounts.set(k.a, rec.xattrs);
+    } else if (k.type === FS_TYPE.xattr) {
+      xattrItems.set(k.a, (xattrItems.get(k.a) ?? 0) + 1);
     } else if (k.type === FS_TYPE.dirent) {
       const d = decodeItem('dirent', value, `dirent in ${k.a}`);
       if (!(await get(readdirKey(k.a, d.pos as number))))
@@ -105,6 +110,12 @@ export async function checkIndex(
     const expected = dir ? 2 + (subdirs.get(ino) ?? 0) : (links.get(ino) ?? 0);
     if (nlink !== expected) problem(`inode ${ino}: nlink ${nlink}, expected ${expected} from its names`);
   }
+  for (const [ino, count] of xattrCounts) {
+    const items = xattrItems.get(ino) ?? 0;
+    if (count !== items) problem(`inode ${ino}: counts ${count} xattrs, ${items} xattr items exist`);
+  }
+  for (const ino of xattrItems.keys())
+    if (!xattrCounts.has(ino)) problem(`xattr items of inode ${ino}, which does not exist`);
   for (const zone of [ZONE.metaSeq, ZONE.dataSeq]) {
     for await (const [key] of store.lsm.scan({
       first: encodeKey(zone, 0),
