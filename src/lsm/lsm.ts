@@ -105,9 +105,9 @@ export class Lsm implements ItemIndex {
   }
 
   async get(key: Buffer): Promise<Buffer | null> {
-    let e = this.active.get(key);
-    for (let i = 0; !e && i < this.frozen.length; i++) e = this.frozen[i]!.get(key);
-    if (e) return e.value;
+    // what memory answers (memtables, cached run units, bloom filters) needs no await per run
+    const known = this.peek(key);
+    if (known !== undefined) return known;
     const readers = this.readers;
     for (const r of readers) r.acquire();
     try {
@@ -125,9 +125,9 @@ export class Lsm implements ItemIndex {
    * The value of `key` when it can be known without IO: from a memtable, from run units in the
    * cache, or null when no run's bloom filter admits it. Undefined means "ask `get`".
    */
-  peek(key: Buffer): Buffer | null | undefined {
-    let e = this.active.get(key);
-    for (let i = 0; !e && i < this.frozen.length; i++) e = this.frozen[i]!.get(key);
+  peek(key: Buffer, id = key.toString('latin1')): Buffer | null | undefined {
+    let e = this.active.get(key, id);
+    for (let i = 0; !e && i < this.frozen.length; i++) e = this.frozen[i]!.get(key, id);
     if (e) return e.value;
     for (const r of this.readers) {
       const found = r.getNow(key);

@@ -64,8 +64,9 @@ export class Memtable {
     this.items.set(id, { seq, value });
   }
 
-  get(key: Buffer): Entry | undefined {
-    return this.items.get(key.toString('latin1'));
+  /** `id`: the key as latin1, when the caller has it already. */
+  get(key: Buffer, id = key.toString('latin1')): Entry | undefined {
+    return this.items.get(id);
   }
 
   /** Entries with first <= key <= last, in key order, tombstones included. */

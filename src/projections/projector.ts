@@ -18,7 +18,8 @@ import type { ItemMutation, ItemView, KeyRange } from './item.js';
 export interface ItemIndex {
   get(key: Buffer): Promise<Buffer | null>;
   /** The value when it is known without IO; undefined sends the read to `get`. */
-  peek?(key: Buffer): Buffer | null | undefined;
+  /** `id`: the key as latin1, when the caller has it already. */
+  peek?(key: Buffer, id?: string): Buffer | null | undefined;
   keysIn(range: KeyRange): Promise<Buffer[]>;
   /** The keys when they are known without IO; undefined sends the read to `keysIn`. */
   keysInNow?(range: KeyRange): Buffer[] | undefined;
@@ -53,7 +54,7 @@ function viewFor(index: ItemIndex, events: readonly FsEvent[]): ItemView | Promi
     for (const k of n.keys) {
       const s = k.toString('latin1');
       if (values.has(s)) continue;
-      const v = index.peek?.(k);
+      const v = index.peek?.(k, s);
       values.set(s, v ?? null);
       if (v === undefined) slow.push([s, k]);
     }
