@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import { ControlServer } from '../src/control/control-server.js';
 import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../src/control/registry.js';
 import { FsError, UsageError } from '../src/errors.js';
-import { DEFAULT_READ_AHEAD_KB, FuseMount, unescapeMountinfo } from '../src/fuse/fuse-mount.js';
+import { DEFAULT_READ_AHEAD_KB, FuseMount, mountsAt } from '../src/fuse/fuse-mount.js';
 import { Node } from '../src/node/node.js';
 import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
 import { parseMountOptions } from './mount-options.js';
@@ -157,10 +157,7 @@ async function within(
 }
 
 async function stillMounted(mountpoint: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info
-    .split('\n')
-    .some((l) => unescapeMountinfo(l.split(' ')[4] ?? '') === mountpoint && l.includes(' fuse.scoutfs '));
+  return (await mountsAt(mountpoint)).some((m) => m.fstype === 'fuse.scoutfs');
 }
 
 async function background(device: string, dir: string, opts: string[], id: string): Promise<void> {

@@ -45,9 +45,6 @@ export class FileData {
    * no read (they share the lock) can see a window older than the index.
    */
   private readonly windows = new Map<number, ReadWindow>();
-  /** Counts forgets: a lookup that raced one is not kept (defensive: today forgets run under
-   * the exclusive lock and reads under the shared one, so none can race). */
-  private forgets = 0;
 
   constructor(
     private readonly items: FsItems,
@@ -103,7 +100,6 @@ export class FileData {
   /** The file's extents changed (or it is gone): its read window is stale. */
   forget(ino: number): void {
     this.windows.delete(ino);
-    this.forgets++;
   }
 
   /**
@@ -115,19 +111,12 @@ export class FileData {
     const w = this.windows.get(ino);
     if (w && first >= w.first && last <= w.last) return w.extents;
     const ahead = first === 0 || (w !== undefined && first === w.last + 1);
-    const forgets = this.forgets;
-    const window = {
-      first,
-      last: ahead ? Math.max(last, first + READ_WINDOW_BLOCKS - 1) : last,
-      extents: [] as Extent[],
-    };
-    window.extents = await this.items.extents(ino, window.first, window.last);
-    if (this.forgets === forgets) {
-      this.windows.delete(ino);
-      this.windows.set(ino, window);
-      if (this.windows.size > READ_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
-    }
-    return window.extents;
+    const until = ahead ? Math.max(last, first + READ_WINDOW_BLOCKS - 1) : last;
+    const extents = await this.items.extents(ino, first, until);
+    this.windows.delete(ino);
+    this.windows.set(ino, { first, last: until, extents });
+    if (this.windows.size > READ_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
+    return extents;
   }
 
   /** Write `data` at `offset`: device writes done, mapping events added to `c`. */

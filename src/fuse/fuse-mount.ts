@@ -140,12 +140,7 @@ export class FuseMount {
  */
 export async function setReadAhead(mountpoint: string, kb: number): Promise<string | null> {
   try {
-    const info = await readFile('/proc/self/mountinfo', 'utf8');
-    let dev: string | undefined;
-    for (const line of info.split('\n')) {
-      const f = line.split(' ');
-      if (f.length > 4 && unescapeMountinfo(f[4]!) === mountpoint && / fuse(\.\S+)? /.test(line)) dev = f[2];
-    }
+    const dev = (await mountsAt(mountpoint)).findLast((m) => /^fuse(\.|$)/.test(m.fstype))?.dev;
     if (!dev || !/^\d+:\d+$/.test(dev)) throw new Error('the mount is not in /proc/self/mountinfo');
     const file = `/sys/class/bdi/${dev}/read_ahead_kb`;
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -159,8 +154,23 @@ export async function setReadAhead(mountpoint: string, kb: number): Promise<stri
   }
 }
 
+/**
+ * The mounts at `mountpoint` from /proc/self/mountinfo, oldest first (the last one is on top):
+ * their device (MAJ:MIN) and filesystem type.
+ */
+export async function mountsAt(mountpoint: string): Promise<{ dev: string; fstype: string }[]> {
+  const out: { dev: string; fstype: string }[] = [];
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const f = line.split(' ');
+    const dash = f.indexOf('-', 6);
+    if (dash > 0 && unescapeMountinfo(f[4]!) === mountpoint)
+      out.push({ dev: f[2]!, fstype: f[dash + 1] ?? '' });
+  }
+  return out;
+}
+
 /** mountinfo writes space, tab, newline and backslash in paths as octal escapes. */
-export function unescapeMountinfo(s: string): string {
+function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 

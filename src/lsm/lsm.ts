@@ -139,8 +139,7 @@ export class Lsm implements ItemIndex {
 
   /** As keysIn, when every run unit it needs is in the cache; undefined means "ask `keysIn`". */
   keysInNow(range: KeyRange): Buffer[] | undefined {
-    const mem = (m: Memtable) => memEntries(m, range);
-    const sources = [mem(this.active), ...this.frozen.map(mem)];
+    const sources = this.memSources(range);
     for (const r of this.readers) {
       const found = r.collectNow(range.first, range.last);
       if (found === undefined) return undefined;
@@ -160,9 +159,8 @@ export class Lsm implements ItemIndex {
 
   /** Live items in a range, all at once: cheaper than `scan` for ranges that fit in memory. */
   async collect(range: KeyRange): Promise<[Buffer, Buffer][]> {
-    const mem = (m: Memtable) => memEntries(m, range);
     const readers = this.readers;
-    const sources = [mem(this.active), ...this.frozen.map(mem)];
+    const sources = this.memSources(range);
     for (const r of readers) r.acquire();
     try {
       for (const r of readers) sources.push(await r.collect(range.first, range.last));
@@ -174,12 +172,7 @@ export class Lsm implements ItemIndex {
 
   /** Current entries in a range across all layers; tombstones too unless `live`. */
   entries(range: KeyRange, live = false): AsyncGenerator<RunEntry> {
-    const mem = (m: Memtable) => memEntries(m, range);
-    const sources = [
-      mem(this.active),
-      ...this.frozen.map(mem),
-      ...this.readers.map((r) => r.range(range.first, range.last)),
-    ];
+    const sources = [...this.memSources(range), ...this.readers.map((r) => r.range(range.first, range.last))];
     return live ? mergeNewest(sources, true) : mergeNewest(sources);
   }
 
@@ -277,6 +270,11 @@ export class Lsm implements ItemIndex {
         this.alloc.release({ start: r.meta.start, blocks: r.meta.blocks });
       });
     }
+  }
+
+  /** The memtables' entries in a range, newest memtable first, as merge sources. */
+  private memSources(range: KeyRange): RunEntry[][] {
+    return [memEntries(this.active, range), ...this.frozen.map((m) => memEntries(m, range))];
   }
 
   private target() {

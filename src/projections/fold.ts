@@ -20,7 +20,7 @@
 
 import { createDraft, type Draft, finishDraft } from 'immer';
 import { EIO } from '../errors.js';
-import type { FsEvent } from '../events/event.js';
+import type { FsEvent, Timespec } from '../events/event.js';
 import { decodeInode, decodeItem, encodeInode, encodeItem, type InodeRecord } from '../format/item-schema.js';
 import {
   allocKey,
@@ -114,14 +114,7 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.put(name, encodeItem('dirent', { ino: e.ino, dtype: e.dtype, pos: e.pos }));
       c.put(readdirKey(e.dir, e.pos), encodeItem('readdir', { ino: e.ino, dtype: e.dtype, name: e.name }));
       c.put(backrefKey(e.ino, e.dir, e.pos, e.name), EMPTY);
-      // a subdirectory's ".." links its parent; any other name links only its inode
-      if (e.dtype === DT_DIR) {
-        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', 1)));
-        c.meta(e.ino, setCtime(e.time));
-      } else {
-        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time)));
-        c.meta(e.ino, all(setCtime(e.time), add('nlink', 1)));
-      }
+      linked(c, e, 1);
       break;
     }
     case 'DirentRemoved': {
@@ -130,13 +123,7 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
       c.del(name);
       c.del(readdirKey(e.dir, e.pos));
       c.del(backrefKey(e.ino, e.dir, e.pos, e.name));
-      if (e.dtype === DT_DIR) {
-        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', -1)));
-        c.meta(e.ino, setCtime(e.time));
-      } else {
-        c.meta(e.dir, all(setMtime(e.time), setCtime(e.time)));
-        c.meta(e.ino, all(setCtime(e.time), add('nlink', -1)));
-      }
+      linked(c, e, -1);
       break;
     }
     case 'SymlinkTargetSet':
@@ -201,6 +188,21 @@ function fold(e: FsEvent, seq: number, c: Changes): void {
 }
 
 /**
+ * A name added (+1) or removed (-1): the directory's times and the link count it moves. A
+ * subdirectory's ".." links its parent; any other name links only its inode (no no-op nlink
+ * writes: each is a proxy trap on the draft).
+ */
+function linked(c: Changes, e: { dir: number; ino: number; dtype: number; time: Timespec }, n: 1 | -1): void {
+  if (e.dtype === DT_DIR) {
+    c.meta(e.dir, all(setMtime(e.time), setCtime(e.time), add('nlink', n)));
+    c.meta(e.ino, setCtime(e.time));
+  } else {
+    c.meta(e.dir, all(setMtime(e.time), setCtime(e.time)));
+    c.meta(e.ino, all(setCtime(e.time), add('nlink', n)));
+  }
+}
+
+/**
  * The last inode count a fold wrote, with its bytes: the next fold reads back that very Buffer
  * (by identity, never by contents) and skips decoding it.
  */
@@ -222,6 +224,18 @@ interface InodeState {
   metaSeq: number;
   dataSeq: number;
   reg: boolean;
+}
+
+/** The state of `rec`: a draft of it when the view has it, else (created by the batch) itself. */
+function inodeState(rec: InodeRecord, fromView: boolean): InodeState {
+  return {
+    rec: fromView ? createDraft(rec) : rec,
+    base: fromView ? rec : null,
+    gone: false,
+    metaSeq: rec.metaSeq,
+    dataSeq: rec.dataSeq,
+    reg: isReg(rec.mode),
+  };
 }
 
 /**
@@ -309,17 +323,10 @@ class Changes {
     const had = this.inodes.get(rec.ino);
     if (had ? !had.gone : this.view.get(inodeKey(rec.ino)))
       throw EIO(`seq ${this.seq}: InodeCreated for existing inode ${rec.ino}`);
-    const reg = isReg(rec.mode);
-    this.inodes.set(rec.ino, {
-      rec,
-      base: null,
-      gone: false,
-      metaSeq: rec.metaSeq,
-      dataSeq: rec.dataSeq,
-      reg,
-    });
+    const s = inodeState(rec, false);
+    this.inodes.set(rec.ino, s);
     this.put(metaSeqKey(this.seq, rec.ino), EMPTY);
-    if (reg) this.put(dataSeqKey(this.seq, rec.ino), EMPTY);
+    if (s.reg) this.put(dataSeqKey(this.seq, rec.ino), EMPTY);
   }
 
   deleted(ino: number): void {
@@ -356,15 +363,7 @@ class Changes {
     if (!s) {
       const bytes = this.view.get(inodeKey(ino));
       if (!bytes) throw EIO(`seq ${this.seq}: event for missing inode ${ino}`);
-      const base = decodeInode(bytes, `inode ${ino}`);
-      s = {
-        rec: createDraft(base),
-        base,
-        gone: false,
-        metaSeq: base.metaSeq,
-        dataSeq: base.dataSeq,
-        reg: isReg(base.mode),
-      };
+      s = inodeState(decodeInode(bytes, `inode ${ino}`), true);
       this.inodes.set(ino, s);
     }
     if (s.gone) throw EIO(`seq ${this.seq}: event for deleted inode ${ino}`);

@@ -17,8 +17,10 @@ import type { ItemMutation, ItemView, KeyRange } from './item.js';
 /** The read and write sides of an index, as the projector sees them. */
 export interface ItemIndex {
   get(key: Buffer): Promise<Buffer | null>;
-  /** The value when it is known without IO; undefined sends the read to `get`. */
-  /** `id`: the key as latin1, when the caller has it already. */
+  /**
+   * The value when it is known without IO; undefined sends the read to `get`. `id`: the key as
+   * latin1, when the caller has it already.
+   */
   peek?(key: Buffer, id?: string): Buffer | null | undefined;
   keysIn(range: KeyRange): Promise<Buffer[]>;
   /** The keys when they are known without IO; undefined sends the read to `keysIn`. */

@@ -6,18 +6,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FS_TYPE, xattrKey } from '../../src/format/key.js';
-import { Node } from '../../src/node/node.js';
 import { checkIndex } from '../../src/node/verify.js';
 import { inodeTypeRange } from '../../src/projections/fold.js';
-import { scratchVolumeFile } from '../helpers/volume.js';
+import { withScratchNode } from '../helpers/volume.js';
 
 const WHO = { uid: 0, gid: 0 };
 const XATTR_CREATE = 1;
 
 test('inode records - count their xattrs; deleting one removes exactly those, open or not', async () => {
-  const vol = await scratchVolumeFile();
-  const node = await Node.open(vol.path, { slot: 0 });
-  try {
+  await withScratchNode(async (node) => {
     const fs = node.fs;
     const xattrKeys = (ino: number) => node.store.lsm.keysIn(inodeTypeRange(ino, FS_TYPE.xattr));
     const a = await fs.create('/a', 0o100644, WHO);
@@ -65,10 +62,7 @@ test('inode records - count their xattrs; deleting one removes exactly those, op
     assert.equal((await checkIndex(node.store)).problems, [
       `inode ${d}: counts 0 xattrs, 1 xattr items exist`,
     ]);
-  } finally {
-    await node.close();
-    vol.remove();
-  }
+  });
 });
 
 test.run();

@@ -8,16 +8,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FsError } from '../../src/errors.js';
-import { Node } from '../../src/node/node.js';
-import { scratchVolumeFile } from '../helpers/volume.js';
+import { withScratchNode } from '../helpers/volume.js';
 
 const WHO = { uid: 0, gid: 0 };
 const KiB = 1024;
 
 test('read into - holes read as zeros over a dirty buffer; a failed read waits for its other reads', async () => {
-  const vol = await scratchVolumeFile();
-  const node = await Node.open(vol.path, { slot: 0 });
-  try {
+  await withScratchNode(async (node) => {
     const fs = node.fs;
     const ino = await fs.create('/f', 0o100644, WHO);
     // two extents with a hole between them, and a tail past the last one
@@ -61,16 +58,11 @@ test('read into - holes read as zeros over a dirty buffer; a failed read waits f
     assert.is((err as FsError).code, 'EIO');
     assert.is(calls, 2);
     assert.ok(slowDone, 'the other extent read had finished before the read failed');
-  } finally {
-    await node.close();
-    vol.remove();
-  }
+  });
 });
 
 test('read windows - reads see every change to the extents of a window already read', async () => {
-  const vol = await scratchVolumeFile();
-  const node = await Node.open(vol.path, { slot: 0 });
-  try {
+  await withScratchNode(async (node) => {
     const fs = node.fs;
     const ino = await fs.create('/w', 0o100644, WHO);
     const read = async (at: number, n: number) => fs.read(ino, at, n);
@@ -98,10 +90,7 @@ test('read windows - reads see every change to the extents of a window already r
     const other = await fs.create('/x', 0o100644, WHO);
     await fs.write(other, 0, Buffer.alloc(4 * KiB, 0x33));
     assert.ok((await fs.read(other, 0, 4 * KiB)).every((b) => b === 0x33));
-  } finally {
-    await node.close();
-    vol.remove();
-  }
+  });
 });
 
 test.run();

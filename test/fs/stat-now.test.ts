@@ -5,15 +5,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Node } from '../../src/node/node.js';
-import { scratchVolumeFile } from '../helpers/volume.js';
+import { withScratchNode } from '../helpers/volume.js';
 
 const WHO = { uid: 7, gid: 8 };
 
 test('statNow - answers as getattr does, follows renames and unlinks, waits out mutations', async () => {
-  const vol = await scratchVolumeFile();
-  const node = await Node.open(vol.path, { slot: 0 });
-  try {
+  await withScratchNode(async (node) => {
     const fs = node.fs;
     await fs.create('/d', 0o40755, WHO);
     const ino = await fs.create('/d/f', 0o100600, WHO);
@@ -45,10 +42,7 @@ test('statNow - answers as getattr does, follows renames and unlinks, waits out 
     assert.is(fs.statNow('/d/g'), null);
     // an uncached directory is left to the slow path, which gives its errors
     assert.is(fs.statNow('/missing/x'), undefined);
-  } finally {
-    await node.close();
-    vol.remove();
-  }
+  });
 });
 
 test.run();

@@ -11,6 +11,7 @@ import { openFileDevice } from '../../src/device/file-device.js';
 import { MemoryDevice } from '../../src/device/memory-device.js';
 import type { FsEvent } from '../../src/events/event.js';
 import { mkfs } from '../../src/node/mkfs.js';
+import { Node } from '../../src/node/node.js';
 import { loadVolume, type Volume } from '../../src/volume/volume.js';
 
 export const MiB = 1024 * 1024;
@@ -32,6 +33,21 @@ export async function scratchVolumeFile(): Promise<{ path: string; remove: () =>
   await mkfs(dev, { logSlots: 2, quorumCount: 1 });
   await dev.close();
   return { path, remove: scratch.remove };
+}
+
+/** `fn` with a node (slot 0) open on a fresh scratch volume; closed and removed after, always. */
+export async function withScratchNode(fn: (node: Node) => Promise<void>): Promise<void> {
+  const vol = await scratchVolumeFile();
+  try {
+    const node = await Node.open(vol.path, { slot: 0 });
+    try {
+      await fn(node);
+    } finally {
+      await node.close();
+    }
+  } finally {
+    vol.remove();
+  }
 }
 
 /** A scratch directory removed by the returned function. */
