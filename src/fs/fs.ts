@@ -131,6 +131,17 @@ export class Fs {
     return this.items.inodeNow(ino) ?? undefined;
   }
 
+  /**
+   * Whether the inode at `path` has no xattrs at all, when that can be known at once (as
+   * statNow: null for no such name, undefined for the slow path). The inode counts its xattrs,
+   * so a getxattr or listxattr of a file with none needs no lookup of the xattr items: the
+   * kernel asks for security.capability before every write(2), and `ls -l` for ACLs.
+   */
+  xattrlessNow(path: string): boolean | null | undefined {
+    const rec = this.statNow(path);
+    return rec === null || rec === undefined ? rec : rec.xattrs === 0;
+  }
+
   // --- reads -----------------------------------------------------------------------------
 
   async getattr(ino: number): Promise<InodeRecord> {
@@ -751,18 +762,30 @@ export class Fs {
     c.events.push({ type: 'InodeDeleted', ino: rec.ino, xattrs: rec.xattrs });
   }
 }
+/** Whether getxattr could find `name` at all (ERANGE and EOPNOTSUPP otherwise). */
+export function isXattrName(name: string): boolean {
+  const b = bytesOf(name);
+  return (
+    b.length > 0 &&
+    b.length <= LIMITS.xattrNameMax &&
+    XATTR_NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)
+  );
+}
+
 function xattrName(name: string): Buffer {
+  if (!isXattrName(name)) xattrNameError(name);
+  return bytesOf(name);
+}
+
+function xattrNameError(name: string): never {
   const b = bytesOf(name);
   if (b.length === 0 || b.length > LIMITS.xattrNameMax) {
     throw new FsError('ERANGE', `xattr name of ${b.length} bytes; the limit is ${LIMITS.xattrNameMax}`);
   }
-  if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)) {
-    throw new FsError(
-      'EOPNOTSUPP',
-      `xattr "${shown(name)}" is not in the user, trusted, security or system namespace`,
-    );
-  }
-  return b;
+  throw new FsError(
+    'EOPNOTSUPP',
+    `xattr "${shown(name)}" is not in the user, trusted, security or system namespace`,
+  );
 }
 
 /**

@@ -34,7 +34,7 @@
 import { ERRNO, FsError } from '../errors.js';
 import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
-import { type Caller, type Fs, S_IFDIR, S_IFREG } from '../fs/fs.js';
+import { type Caller, type Fs, isXattrName, S_IFDIR, S_IFREG } from '../fs/fs.js';
 import { byteString, bytesOf } from '../fs/names.js';
 import { S_IFLNK } from '../projections/inode-record.js';
 import { toErrno } from './errno.js';
@@ -140,6 +140,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     }
     return names;
   };
+  const xattrless = (p: string) => (hidden?.mayName(p) ? undefined : fs.xattrlessNow(p));
   const utime = (t: UtimeArg) => (t === 'omit' ? null : t);
   const explicit = (t: UtimeArg) => t !== 'omit' && t !== 'now';
 
@@ -237,20 +238,31 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     rename: (from: string, to: string, _who: Caller, cb: Cb) => reply(cb, ok(rename(from, to))),
     setxattr: (p: string, name: string, value: Buffer, _pos: number, flags: number, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.setxattr(i, name, Buffer.from(value), flags)))),
-    getxattr: (p: string, name: string, _pos: number, cb: Cb) =>
-      reply(
-        cb,
-        ino(p)
-          .then((i) => fs.getxattr(i, name))
-          .then((v) => [0, v]),
-      ),
-    listxattr: (p: string, cb: Cb) =>
-      reply(
-        cb,
-        ino(p)
-          .then((i) => fs.listxattr(i))
-          .then((l) => [0, l]),
-      ),
+    getxattr: (p: string, name: string, _pos: number, cb: Cb) => {
+      // a file with no xattrs at all answers at once (its inode counts them)
+      const none = xattrless(p);
+      if (none === null) cb(-ERRNO.ENOENT);
+      else if (none && isXattrName(name)) cb(-ERRNO.ENODATA);
+      else
+        reply(
+          cb,
+          ino(p)
+            .then((i) => fs.getxattr(i, name))
+            .then((v) => [0, v]),
+        );
+    },
+    listxattr: (p: string, cb: Cb) => {
+      const none = xattrless(p);
+      if (none === null) cb(-ERRNO.ENOENT);
+      else if (none) cb(0, []);
+      else
+        reply(
+          cb,
+          ino(p)
+            .then((i) => fs.listxattr(i))
+            .then((l) => [0, l]),
+        );
+    },
     removexattr: (p: string, name: string, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.removexattr(i, name)))),
   };

@@ -5,6 +5,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isXattrName } from '../../src/fs/fs.js';
 import { withScratchNode } from '../helpers/volume.js';
 
 const WHO = { uid: 7, gid: 8 };
@@ -43,6 +44,51 @@ test('statNow - answers as getattr does, follows renames and unlinks, waits out 
     // an uncached directory is left to the slow path, which gives its errors
     assert.is(fs.statNow('/missing/x'), undefined);
   });
+});
+
+test('xattrlessNow - true only while the inode has no xattrs, as the items say', async () => {
+  await withScratchNode(async (node) => {
+    const fs = node.fs;
+    const ino = await fs.create('/f', 0o100600, WHO);
+    await fs.settled();
+    assert.is(fs.xattrlessNow('/f'), true);
+    assert.is(fs.xattrlessNow('/nope'), null);
+    await fs.setxattr(ino, 'user.a', Buffer.from('1'), 0);
+    await fs.setxattr(ino, 'trusted.b', Buffer.from('2'), 0);
+    await fs.setxattr(ino, 'user.a', Buffer.from('3'), 0); // a replace counts no new name
+    await fs.settled();
+    assert.is(fs.xattrlessNow('/f'), false);
+    await fs.removexattr(ino, 'user.a');
+    await fs.settled();
+    assert.is(fs.xattrlessNow('/f'), false, 'one is left');
+    assert.equal(await fs.listxattr(ino), ['trusted.b']);
+    await fs.removexattr(ino, 'trusted.b');
+    await fs.settled();
+    assert.is(fs.xattrlessNow('/f'), true, 'the last one removed');
+    assert.equal(await fs.listxattr(ino), []);
+    // an xattr set while the lock is held waits: no answer from memory until it is folded
+    let release!: () => void;
+    const held = fs.quiesced(() => new Promise<void>((r) => (release = r)));
+    const set = fs.setxattr(ino, 'user.c', Buffer.from('4'), 0);
+    await new Promise((r) => setImmediate(r));
+    assert.is(fs.xattrlessNow('/f'), undefined);
+    release();
+    await held;
+    await set;
+    await fs.settled();
+    assert.is(fs.xattrlessNow('/f'), false);
+  });
+});
+
+test('isXattrName - the names getxattr can find', () => {
+  assert.ok(isXattrName('user.x'));
+  assert.ok(isXattrName('security.capability'));
+  assert.ok(isXattrName('system.posix_acl_access'));
+  assert.not.ok(isXattrName('user.'), 'a namespace alone');
+  assert.not.ok(isXattrName('bogus.name'));
+  assert.not.ok(isXattrName(''));
+  assert.not.ok(isXattrName(`user.${'n'.repeat(251)}`), 'past 255 bytes');
+  assert.ok(isXattrName(`user.${'n'.repeat(250)}`), '255 bytes');
 });
 
 test.run();
