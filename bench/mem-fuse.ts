@@ -45,10 +45,16 @@ export interface MemStat {
   ctime: number;
 }
 
+/**
+ * File bytes are kept in chunks of this size, made (zeroed) when first written: a growing file
+ * never copies what it already holds, so the write rate is the binding's, not a reallocation's.
+ */
+const CHUNK = 1 << 20;
+
 interface Entry {
   stat: MemStat;
-  /** File bytes; its length is the capacity, stat.size the end of the file. */
-  data: Buffer;
+  /** File bytes by chunk (CHUNK bytes each); a missing chunk reads as zeros. */
+  data: (Buffer | undefined)[];
   /** Names in a directory; null for a file. */
   children: Set<string> | null;
 }
@@ -66,7 +72,7 @@ export function memFuseOperations() {
     if (isDir) stat.nlink = 2;
     return {
       stat: { ...stat, atime: now, mtime: now, ctime: now },
-      data: Buffer.alloc(0),
+      data: [],
       children: isDir ? new Set() : null,
     };
   };
@@ -125,15 +131,28 @@ export function memFuseOperations() {
     return e.children ? -EISDIR : e;
   };
   const resize = (e: Entry, size: number) => {
-    if (size > e.data.length) {
-      const bigger = Buffer.alloc(Math.max(size, e.data.length * 2));
-      e.data.copy(bigger, 0, 0, e.stat.size);
-      e.data = bigger;
-    } else if (size < e.stat.size) {
-      e.data.fill(0, size, e.stat.size);
+    if (size < e.stat.size) {
+      // what a later growth exposes must read as zeros: the rest of the last chunk, and no chunk past it
+      e.data.length = Math.ceil(size / CHUNK);
+      e.data[e.data.length - 1]?.fill(0, size - (e.data.length - 1) * CHUNK);
     }
     e.stat.size = size;
     e.stat.blocks = Math.ceil(size / 512);
+  };
+  /** Copy between a file's chunks and `buf`, [pos, pos + len) of the file; `into` the file or out of it. */
+  const copy = (e: Entry, buf: Buffer, pos: number, len: number, into: boolean) => {
+    for (let done = 0; done < len; ) {
+      const i = Math.floor((pos + done) / CHUNK);
+      const at = (pos + done) % CHUNK;
+      const n = Math.min(len - done, CHUNK - at);
+      let chunk = e.data[i];
+      if (into) {
+        if (!chunk) chunk = e.data[i] = Buffer.alloc(CHUNK);
+        buf.copy(chunk, at, done, done + n);
+      } else if (chunk) chunk.copy(buf, done, at, at + n);
+      else buf.fill(0, done, done + n);
+      done += n;
+    }
   };
   let nextFd = 1;
 
@@ -157,15 +176,16 @@ export function memFuseOperations() {
     read: (path: string, _fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const e = file(path);
       if (typeof e === 'number') return cb(e);
-      const end = Math.min(e.stat.size, pos + len);
-      return cb(end > pos ? e.data.copy(buf, 0, pos, end) : 0);
+      const n = Math.max(0, Math.min(e.stat.size, pos + len) - pos);
+      copy(e, buf, pos, n, false);
+      return cb(n);
     },
     write: (path: string, _fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const e = file(path);
       if (typeof e === 'number') return cb(e);
       if (pos + len > e.stat.size) resize(e, pos + len);
       // buf is the kernel's request buffer, reused once we answer: copy out of it
-      buf.copy(e.data, pos, 0, len);
+      copy(e, buf, pos, len, true);
       touched(e.stat);
       return cb(len);
     },
