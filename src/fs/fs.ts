@@ -762,6 +762,7 @@ export class Fs {
     c.events.push({ type: 'InodeDeleted', ino: rec.ino, xattrs: rec.xattrs });
   }
 }
+
 /** Whether getxattr could find `name` at all (ERANGE and EOPNOTSUPP otherwise). */
 export function isXattrName(name: string): boolean {
   const b = bytesOf(name);
