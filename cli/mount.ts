@@ -6,6 +6,10 @@
  * `scoutfs umount`, or an unmount by someone else (umount, fusermount -u), then commits,
  * checkpoints and exits. Without -f it starts that process detached, waits until the mount is
  * ready (or failed, with its error) and returns.
+ *
+ * One mount per volume on this host: the serving process claims the volume's fsid before it
+ * opens it (volume-claim.ts), so a second mount through another slot, a symlink or a loop device
+ * over the same file is refused, not a second writer.
  */
 
 import { spawn } from 'node:child_process';
@@ -14,10 +18,12 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ControlServer } from '../src/control/control-server.js';
 import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../src/control/registry.js';
+import { busy as busyVolume, claimHolder, claimVolume } from '../src/control/volume-claim.js';
 import { FsError, UsageError } from '../src/errors.js';
 import { DEFAULT_READ_AHEAD_KB, FuseMount, mountsAt } from '../src/fuse/fuse-mount.js';
 import { Node } from '../src/node/node.js';
 import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
+import { openVolume } from '../src/volume/volume.js';
 import { parseMountOptions } from './mount-options.js';
 import { run } from './run.js';
 
@@ -47,6 +53,11 @@ export function mountCommand(): Command {
             `${device} slot ${o.slot} is already mounted at ${busy.mountpoint} by process ${busy.pid}`,
           );
         }
+        // the same volume through another path or slot: refused here at once when its holder
+        // answers; the serving process's claim is what decides (volume-claim.ts)
+        const fsid = await volumeFsid(device);
+        const holder = await claimHolder(fsid);
+        if (holder) throw busyVolume(fsid, holder);
         if (f.foreground) await serve(device, await realpath(dir), o, id);
         else await background(device, dir, f.o, id);
       }),
@@ -68,7 +79,17 @@ async function serve(
 ) {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const paths = pathsFor(id);
-  const node = await Node.open(device, { slot: o.slot });
+  // claimed before the open, which replays the logs and may write (orphans, a commit)
+  const claim = await claimVolume(await volumeFsid(device), {
+    pid: process.pid,
+    device,
+    slot: o.slot,
+    mountpoint,
+  });
+  const node = await Node.open(device, { slot: o.slot }).catch(async (err: Error) => {
+    await claim.release();
+    throw err;
+  });
   let fuse: FuseMount | null = null;
   let control: ControlServer | null = null;
   let stopping: Promise<void> | null = null;
@@ -85,6 +106,7 @@ async function serve(
         code = 1;
       });
       await unregister(id);
+      await claim.release();
       log(`unmounted ${mountpoint}`);
       process.exit(code);
     })();
@@ -119,6 +141,7 @@ async function serve(
   } catch (err) {
     if (fuse) await fuse.unmount().catch(() => {});
     await node.close().catch(() => {});
+    await claim.release();
     throw err;
   }
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void stop(sig, true));
@@ -182,4 +205,11 @@ async function background(device: string, dir: string, opts: string[], id: strin
   }
   child.disconnect?.();
   child.unref();
+}
+
+/** The fsid in the device's superblock (which also checks that the device is a scoutfs volume). */
+async function volumeFsid(device: string): Promise<Buffer> {
+  const vol = await openVolume(device, { readOnly: true });
+  await vol.dev.close();
+  return vol.sb.fsid;
 }

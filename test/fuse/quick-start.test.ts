@@ -177,6 +177,17 @@ test('mount - refuses a second mount of the same slot, bad options and foreign d
       1,
       /EBUSY: .* slot 0 is already mounted at .* by process \d+/,
     );
+    // the same volume through another slot, or through a loop device over its file, is the same
+    // volume: a second writer that knows nothing of the first would corrupt it
+    const volumeBusy = /EBUSY: volume [0-9a-f]{16} is already mounted by .* slot 0 at .* \(process \d+\)/;
+    assertRefused(await scoutfs('mount', '-o', 'slot=1', m.device, other), 1, volumeBusy);
+    const loop = execFileSync('losetup', ['-f', '--show', m.device], { encoding: 'utf8' }).trim();
+    try {
+      assertRefused(await scoutfs('mount', loop, other), 1, volumeBusy);
+    } finally {
+      spawnSync('losetup', ['-d', loop]);
+    }
+    assert.not.ok(isMounted(other));
     assertRefused(
       await scoutfs('mount', '-o', 'bogus=1', m.device, other),
       2,
@@ -209,6 +220,35 @@ test('mount - refuses a second mount of the same slot, bad options and foreign d
       /not in a mounted scoutfs filesystem/,
     );
   });
+});
+
+test('mount - two mounts of one volume started at once, through two paths: exactly one serves', async () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'scoutfs-claim-'));
+  const image = join(scratch, 'volume.img');
+  const alias = join(scratch, 'alias.img');
+  const dirs = [join(scratch, 'a'), join(scratch, 'b')];
+  for (const d of dirs) mkdirSync(d);
+  try {
+    execFileSync('truncate', ['-s', '256M', image]);
+    assert.is((await scoutfs('mkfs', '-Q', '1', image)).code, 0);
+    execFileSync('ln', [image, alias]); // a hard link: another path, the same file
+    // both pass the early check before either serving process has claimed the volume, so the
+    // serving processes' claims decide
+    const [a, b] = await Promise.all([scoutfs('mount', image, dirs[0]!), scoutfs('mount', alias, dirs[1]!)]);
+    const won = [a, b].filter((r) => r.code === 0).length;
+    assert.is(won, 1, `one mount serves: ${a.stderr} | ${b.stderr}`);
+    const lost = a.code === 0 ? b : a;
+    assert.match(lost.stderr, /already mounted/);
+    assert.is(dirs.filter((d) => isMounted(d)).length, 1);
+  } finally {
+    for (const d of dirs) {
+      if (isMounted(d)) {
+        const r = await scoutfs('umount', d).catch(() => null);
+        if (r?.code !== 0 || isMounted(d)) forceUnmount(d);
+      }
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });
 
 test('unmount - umount, fusermount -u, SIGTERM, SIGINT and scoutfs umount all end the serving process cleanly', async () => {
