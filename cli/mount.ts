@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import { ControlServer } from '../src/control/control-server.js';
 import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../src/control/registry.js';
 import { busy as busyVolume, claimHolder, claimVolume } from '../src/control/volume-claim.js';
+import { Triggers } from '../src/device/triggers.js';
 import { FsError, UsageError } from '../src/errors.js';
 import { DEFAULT_READ_AHEAD_KB, FuseMount, mountsAt } from '../src/fuse/fuse-mount.js';
 import { Node } from '../src/node/node.js';
@@ -207,9 +208,12 @@ async function background(device: string, dir: string, opts: string[], id: strin
   child.unref();
 }
 
-/** The fsid in the device's superblock (which also checks that the device is a scoutfs volume). */
+/**
+ * The fsid in the device's superblock (which also checks that the device is a scoutfs volume).
+ * A side read: no fault armed for the mount's own IO (SCOUTFS_TRIGGERS) fires on it.
+ */
 async function volumeFsid(device: string): Promise<Buffer> {
-  const vol = await openVolume(device, { readOnly: true });
+  const vol = await openVolume(device, { readOnly: true, triggers: new Triggers() });
   await vol.dev.close();
   return vol.sb.fsid;
 }
