@@ -20,7 +20,7 @@ import { ControlServer } from '../src/control/control-server.js';
 import { entryId, liveEntry, pathsFor, register, runDir, unregister } from '../src/control/registry.js';
 import { busy as busyVolume, claimHolder, claimVolume } from '../src/control/volume-claim.js';
 import { Triggers } from '../src/device/triggers.js';
-import { FsError, UsageError } from '../src/errors.js';
+import { type ErrnoName, FsError, UsageError } from '../src/errors.js';
 import { DEFAULT_READ_AHEAD_KB, FuseMount, mountsAt } from '../src/fuse/fuse-mount.js';
 import { Node } from '../src/node/node.js';
 import { SERVER_V8_FLAGS } from '../src/node/server-flags.js';
@@ -81,16 +81,31 @@ async function serve(
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const paths = pathsFor(id);
   // claimed before the open, which replays the logs and may write (orphans, a commit)
-  const claim = await claimVolume(await volumeFsid(device), {
-    pid: process.pid,
-    device,
-    slot: o.slot,
-    mountpoint,
-  });
-  const node = await Node.open(device, { slot: o.slot }).catch(async (err: Error) => {
-    await claim.release();
-    throw err;
-  });
+  const fsid = await volumeFsid(device);
+  const claim = await claimVolume(fsid, { pid: process.pid, device, slot: o.slot, mountpoint }).catch(
+    (err: Error) => {
+      // a background parent reports the refusal as it is, not as a failed start
+      if (err instanceof FsError) {
+        const message = err.message.slice(err.code.length + 2); // without FsError's "CODE: "
+        process.send?.({ refused: { code: err.code, message } });
+      }
+      throw err;
+    },
+  );
+  const node = await Node.open(device, { slot: o.slot })
+    .then((n) => {
+      if (n.vol.sb.fsid.equals(fsid)) return n;
+      return n.close().then(() => {
+        throw new FsError(
+          'EIO',
+          `${device} changed while it was being mounted (another volume's superblock)`,
+        );
+      });
+    })
+    .catch(async (err: Error) => {
+      await claim.release();
+      throw err;
+    });
   let fuse: FuseMount | null = null;
   let control: ControlServer | null = null;
   let stopping: Promise<void> | null = null;
@@ -196,10 +211,15 @@ async function background(device: string, dir: string, opts: string[], id: strin
     stdio: ['ignore', out.fd, out.fd, 'ipc'],
   });
   await out.close();
-  const outcome = await new Promise<{ ready?: boolean; code?: number | null }>((resolve) => {
+  const outcome = await new Promise<{
+    ready?: boolean;
+    refused?: { code: ErrnoName; message: string };
+    code?: number | null;
+  }>((resolve) => {
     child.once('message', (m) => resolve(m as { ready: boolean }));
     child.once('exit', (code) => resolve({ code }));
   });
+  if (outcome.refused) throw new FsError(outcome.refused.code, outcome.refused.message);
   if (!outcome.ready) {
     const tail = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('\n');
     throw new FsError('EIO', `mount failed (exit ${outcome.code}); from ${log}:\n${tail}`);

@@ -11,12 +11,17 @@
  * The claim is a listening Unix socket in Linux's abstract namespace, named after the fsid.
  * Binding it is atomic and exclusive, and the kernel releases it when the process that holds
  * it exits, however it exits, so there is never a stale claim to clean up. A process that finds
- * the name taken connects to it and is told who holds it. (Abstract names are per network
- * namespace: mounts in different namespaces, like different hosts, do not see each other's
- * claims; that is the cluster's fencing to solve.)
+ * the name taken connects to it and is told who holds it.
+ *
+ * Limits, all of them refusals, never a second writer: abstract names are per network
+ * namespace, so mounts in different namespaces (like different hosts) do not see each other's
+ * claims, which is the cluster's fencing to solve; abstract names carry no permissions, so a
+ * local user who knows a volume's fsid can take its name first and make its mounts refuse
+ * (with whatever holder they claim to be); and a copy of a volume made with cp or dd keeps its
+ * fsid, so it is taken for the same volume while the original is mounted.
  */
 
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { FsError } from '../errors.js';
 
 /** What the holder of a claim tells whoever finds it taken. */
@@ -33,21 +38,51 @@ export interface VolumeClaim {
 
 const nameOf = (fsid: Buffer) => `\0scoutfs-volume-${fsid.toString('hex')}`;
 
+/** Claimants answered at once; more connections than this are dropped by the server. */
+const MAX_ANSWERING = 4;
+
 /** Claim the volume for this process, or EBUSY naming the mount that holds it. */
 export async function claimVolume(fsid: Buffer, me: ClaimHolder): Promise<VolumeClaim> {
+  // a holder that lets go between our bind and our question leaves the name free: try again
+  for (let attempt = 0; ; attempt++) {
+    const claim = await tryClaim(fsid, me);
+    if (claim) return claim;
+    const holder = await claimHolder(fsid);
+    if (holder || attempt === 1) throw busy(fsid, holder);
+  }
+}
+
+async function tryClaim(fsid: Buffer, me: ClaimHolder): Promise<VolumeClaim | null> {
+  const open = new Set<Socket>();
   const server = createServer((s) => {
+    // whoever connects is told who holds the volume, and gets a second to read it
+    open.add(s);
+    s.on('close', () => open.delete(s));
     s.on('error', () => {});
+    s.setTimeout(1000, () => s.destroy());
     s.end(JSON.stringify(me));
   });
+  server.maxConnections = MAX_ANSWERING;
   server.unref();
-  const taken = await new Promise<boolean>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      err.code === 'EADDRINUSE' ? resolve(true) : reject(err),
-    );
-    server.listen(nameOf(fsid), () => resolve(false));
+  const bound = await new Promise<boolean>((resolve, reject) => {
+    const refused = (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' ? resolve(false) : reject(err);
+    server.once('error', refused);
+    server.listen(nameOf(fsid), () => {
+      server.off('error', refused);
+      resolve(true);
+    });
   });
-  if (taken) throw busy(fsid, await claimHolder(fsid));
-  return { release: () => close(server) };
+  if (!bound) return null;
+  // a failed accept must not take the mount down: the claim holds as long as the socket does
+  server.on('error', () => {});
+  return {
+    release: async () => {
+      // the name is freed at once; connections still open are cut, never waited for
+      server.close();
+      for (const s of open) s.destroy();
+    },
+  };
 }
 
 /**
@@ -87,8 +122,4 @@ export function busy(fsid: Buffer, h: ClaimHolder | null): FsError {
     'EBUSY',
     `volume ${fsid.toString('hex')} is already mounted by ${who}; until the cluster exists, one mount at a time may write a volume`,
   );
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -40,6 +41,23 @@ test('claim - one holder per fsid; the second is told who holds it; released mea
   const again = await claimVolume(fsid, me('/mnt/b'));
   await again.release();
   await other.release();
+});
+
+test('claim - released at once even while a claimant keeps its connection open', async () => {
+  const fsid = randomBytes(8);
+  const a = await claimVolume(fsid, me('/mnt/a'));
+  const idle = connect(`\0scoutfs-volume-${fsid.toString('hex')}`);
+  idle.on('error', () => {});
+  await once(idle, 'connect');
+  const t = Date.now();
+  await Promise.race([
+    a.release(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('release waited')), 2000)),
+  ]);
+  assert.ok(Date.now() - t < 500, 'no wait for the open connection');
+  const b = await claimVolume(fsid, me('/mnt/b'));
+  await b.release();
+  idle.destroy();
 });
 
 test('claim - freed by the kernel when its holder is killed', async () => {
