@@ -5,13 +5,15 @@
  * `withMount` unmounts in a finally block, so a failed assertion never leaves a mount behind;
  * if the clean unmount fails, or the serving process is dead, the mount is aborted through
  * fusectl and detached. Tests talk to the mount with ordinary syscalls and tools, which is
- * safe: the serving process is another process.
+ * safe: the serving process is another process. The serving process's log in the run directory
+ * is removed after a test that passed, and kept after one that failed.
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { entryId, pathsFor } from '../../src/control/registry.js';
 import { type CliResult, scoutfs } from './cli.js';
 
 export interface TestMount {
@@ -49,6 +51,7 @@ export async function withMount(fn: (m: TestMount) => Promise<void>, o: MountOpt
   execFileSync('truncate', ['-s', o.size ?? '256M', image]);
   let device = image;
   if (o.loop) device = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  let passed = false;
   try {
     const mk = await scoutfs('mkfs', '-Q', String(o.quorum ?? 1), device);
     if (mk.code !== 0) throw new Error(`mkfs failed: ${mk.stderr}`);
@@ -70,11 +73,13 @@ export async function withMount(fn: (m: TestMount) => Promise<void>, o: MountOpt
       remount: mount,
     };
     await fn(m);
+    passed = true;
   } finally {
     if (isMounted(dir)) {
       const r = await scoutfs('umount', dir).catch(() => null);
       if (r?.code !== 0 || isMounted(dir)) forceUnmount(dir);
     }
+    if (passed) rmSync(pathsFor(await entryId(device, slotOf(o.options))).log, { force: true });
     if (o.loop) spawnSync('losetup', ['-d', device]);
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -110,4 +115,10 @@ export function forceUnmount(dir: string): void {
   const abort = minor ? join(conns, minor, 'abort') : '';
   if (abort && existsSync(abort)) writeFileSync(abort, '1');
   spawnSync('umount', ['-l', dir]);
+}
+
+/** The slot a list of mount options asks for (slot=N), 0 without one. */
+function slotOf(options: string[] = []): number {
+  const o = options.flatMap((x) => x.split(',')).find((x) => x.startsWith('slot='));
+  return o ? Number(o.slice(5)) : 0;
 }
