@@ -83,14 +83,7 @@ async function serve(
   // claimed before the open, which replays the logs and may write (orphans, a commit)
   const fsid = await volumeFsid(device);
   const claim = await claimVolume(fsid, { pid: process.pid, device, slot: o.slot, mountpoint }).catch(
-    (err: Error) => {
-      // a background parent reports the refusal as it is, not as a failed start
-      if (err instanceof FsError) {
-        const message = err.message.slice(err.code.length + 2); // without FsError's "CODE: "
-        process.send?.({ refused: { code: err.code, message } });
-      }
-      throw err;
-    },
+    refused,
   );
   const node = await Node.open(device, { slot: o.slot })
     .then((n) => {
@@ -104,7 +97,7 @@ async function serve(
     })
     .catch(async (err: Error) => {
       await claim.release();
-      throw err;
+      return refused(err);
     });
   let fuse: FuseMount | null = null;
   let control: ControlServer | null = null;
@@ -226,6 +219,18 @@ async function background(device: string, dir: string, opts: string[], id: strin
   }
   child.disconnect?.();
   child.unref();
+}
+
+/**
+ * A refusal to start (the volume or the device is in use, the device is not ours): a background
+ * parent reports it with its own code, not as a failed start.
+ */
+function refused(err: Error): never {
+  if (err instanceof FsError) {
+    const message = err.message.slice(err.code.length + 2); // without FsError's "CODE: "
+    process.send?.({ refused: { code: err.code, message } });
+  }
+  throw err;
 }
 
 /**

@@ -5,9 +5,15 @@
  * node has no BLKGETSIZE64). IO is positional on one descriptor through libuv's thread pool, so
  * a slow device never blocks the event loop that serves other requests; sync is fdatasync.
  * Short reads are errors, not zeros: a file that shrank under us is not our filesystem.
+ *
+ * A block device opened for writing is opened exclusively (O_EXCL, the kernel's claim on a
+ * block device, held until the descriptor is closed, however the process ends): a second
+ * writer, a mount of it in another network namespace or a kernel filesystem on it, is refused
+ * with EBUSY. Readers (the offline tools) open it without the claim. Until the cluster exists,
+ * one writer per device is the rule; several nodes will share it through the cluster's locks.
  */
 
-import { promises as fsp, read, write } from 'node:fs';
+import { constants, promises as fsp, read, write } from 'node:fs';
 import { FsError, systemCode } from '../errors.js';
 import { type BlockDevice, checkRange } from './device.js';
 
@@ -20,7 +26,8 @@ export interface FileDeviceOptions {
 export async function openFileDevice(path: string, opts: FileDeviceOptions = {}): Promise<FileDevice> {
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(path, opts.readOnly ? 'r' : 'r+');
+    const exclusive = !opts.readOnly && (await fsp.stat(path)).isBlockDevice();
+    fh = await fsp.open(path, opts.readOnly ? 'r' : exclusive ? constants.O_RDWR | constants.O_EXCL : 'r+');
   } catch (err) {
     if (systemCode(err) === 'ENOENT' && opts.createBytes !== undefined) {
       fh = await fsp.open(path, 'wx+');
@@ -98,7 +105,11 @@ function openError(path: string, err: unknown): FsError {
   if (code === 'ENOENT') return new FsError('ENOENT', `device ${path} does not exist`);
   if (code === 'EACCES' || code === 'EPERM') return new FsError('EACCES', `no permission to open ${path}`);
   if (code === 'EISDIR') return new FsError('EISDIR', `${path} is a directory, not a device`);
-  if (code === 'EBUSY') return new FsError('EBUSY', `${path} is busy`);
+  if (code === 'EBUSY')
+    return new FsError(
+      'EBUSY',
+      `${path} is in use: another process holds it open for writing (a mount of it, perhaps in another network namespace, or a kernel filesystem)`,
+    );
   return new FsError('EIO', `cannot open ${path}: ${(err as Error).message}`);
 }
 

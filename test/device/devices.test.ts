@@ -1,9 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { openFileDevice } from '../../src/device/file-device.js';
 import { MemoryDevice } from '../../src/device/memory-device.js';
 import { Triggers } from '../../src/device/triggers.js';
+import { FsError } from '../../src/errors.js';
 import { rng } from '../helpers/rng.js';
-import { allWorlds, MiB } from '../helpers/volume.js';
+import { allWorlds, loopWorld, MiB } from '../helpers/volume.js';
 import { deviceContract } from './device-contract.js';
 
 for (const world of allWorlds()) {
@@ -52,3 +54,33 @@ memory('triggers - parse the environment form and count down one-shot faults', (
 });
 
 memory.run();
+
+const exclusive = suite('block device claim');
+
+exclusive('block device - one writer at a time (EBUSY for a second), readers any time', async () => {
+  const world = loopWorld();
+  if (!world) return; // no root or no losetup: nothing to claim
+  try {
+    const first = await world.create(MiB);
+    let second: unknown = null;
+    try {
+      await world.reopen(first);
+    } catch (err) {
+      second = err;
+    }
+    assert.instance(second, FsError, 'a second writer is refused');
+    assert.is((second as FsError).code, 'EBUSY');
+    assert.match((second as FsError).message, /is in use: another process holds it open for writing/);
+    const reader = await openFileDevice(first.name, { readOnly: true });
+    assert.is((await reader.read(0, 4096)).length, 4096, 'a reader opens it while it is claimed');
+    await reader.close();
+    await first.close();
+    const again = await world.reopen(first);
+    await again?.close();
+    assert.ok(again, 'a writer again once the first let go');
+  } finally {
+    world.cleanup();
+  }
+});
+
+exclusive.run();

@@ -6,9 +6,12 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  closeSync,
+  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -248,6 +251,39 @@ test('mount - two mounts of one volume started at once, through two paths: exact
         if (r?.code !== 0 || isMounted(d)) forceUnmount(d);
       }
     }
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test('mount - a block device another process holds open for writing is refused (EBUSY)', async () => {
+  // a mount in another network namespace does not see the volume claim; the kernel's exclusive
+  // claim on the block device is what refuses it (here held by this process, as a stand-in)
+  const scratch = mkdtempSync(join(tmpdir(), 'scoutfs-excl-'));
+  const image = join(scratch, 'volume.img');
+  const dir = join(scratch, 'mnt');
+  mkdirSync(dir);
+  execFileSync('truncate', ['-s', '256M', image]);
+  const loop = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  let held: number | null = null;
+  try {
+    assert.is((await scoutfs('mkfs', '-Q', '1', loop)).code, 0);
+    held = openSync(loop, constants.O_RDWR | constants.O_EXCL);
+    assertRefused(
+      await scoutfs('mount', loop, dir),
+      1,
+      /EBUSY: .* is in use: another process holds it open for writing/,
+    );
+    assert.not.ok(isMounted(dir));
+    assertRefused(await scoutfs('mkfs', '-f', '-Q', '1', loop), 1, /EBUSY: .* is in use/);
+    closeSync(held);
+    held = null;
+    const r = await scoutfs('mount', loop, dir);
+    assert.is(r.code, 0, r.stderr);
+    assert.is((await scoutfs('umount', dir)).code, 0);
+  } finally {
+    if (held !== null) closeSync(held);
+    if (isMounted(dir)) forceUnmount(dir);
+    spawnSync('losetup', ['-d', loop]);
     rmSync(scratch, { recursive: true, force: true });
   }
 });
