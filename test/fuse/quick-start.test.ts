@@ -175,53 +175,61 @@ test('mount - refuses a second mount of the same slot, bad options and foreign d
   await withMount(async (m) => {
     const other = join(m.scratch, 'other');
     mkdirSync(other);
-    assertRefused(
-      await scoutfs('mount', m.device, other),
-      1,
-      /EBUSY: .* slot 0 is already mounted at .* by process \d+/,
-    );
-    // the same volume through another slot, or through a loop device over its file, is the same
-    // volume: a second writer that knows nothing of the first would corrupt it
-    const volumeBusy = /EBUSY: volume [0-9a-f]{16} is already mounted by .* slot 0 at .* \(process \d+\)/;
-    assertRefused(await scoutfs('mount', '-o', 'slot=1', m.device, other), 1, volumeBusy);
-    const loop = execFileSync('losetup', ['-f', '--show', m.device], { encoding: 'utf8' }).trim();
     try {
-      assertRefused(await scoutfs('mount', loop, other), 1, volumeBusy);
+      assertRefused(
+        await scoutfs('mount', m.device, other),
+        1,
+        /EBUSY: .* slot 0 is already mounted at .* by process \d+/,
+      );
+      // the same volume through another slot, or through a loop device over its file, is the same
+      // volume: a second writer that knows nothing of the first would corrupt it
+      const volumeBusy = /EBUSY: volume [0-9a-f]{16} is already mounted by .* slot 0 at .* \(process \d+\)/;
+      assertRefused(await scoutfs('mount', '-o', 'slot=1', m.device, other), 1, volumeBusy);
+      const loop = execFileSync('losetup', ['-f', '--show', m.device], { encoding: 'utf8' }).trim();
+      try {
+        assertRefused(await scoutfs('mount', loop, other), 1, volumeBusy);
+      } finally {
+        spawnSync('losetup', ['-d', loop]);
+      }
+      assert.not.ok(isMounted(other));
+      assertRefused(
+        await scoutfs('mount', '-o', 'bogus=1', m.device, other),
+        2,
+        /unknown mount option "bogus=1"/,
+      );
+      assertRefused(
+        await scoutfs('mount', '-o', 'attr_timeout=x', m.device, other),
+        2,
+        /attr_timeout needs a number/,
+      );
+      assertRefused(
+        await scoutfs('mount', '-o', 'read_ahead_kb=2', m.device, other),
+        2,
+        /read_ahead_kb "2" is not a size from 4 to 65536 KiB/,
+      );
+      // the mount set the kernel's read-ahead window of its own backing device info
+      const dev = execFileSync('mountpoint', ['-d', m.dir], { encoding: 'utf8' }).trim();
+      assert.is(readFileSync(`/sys/class/bdi/${dev}/read_ahead_kb`, 'utf8').trim(), '1024');
+      const junk = join(m.scratch, 'junk.img');
+      execFileSync('truncate', ['-s', '64M', junk]);
+      writeFileSync(join(m.scratch, 'notdir'), '');
+      assertRefused(await scoutfs('mount', junk, join(m.scratch, 'notdir')), 2, /not a directory/);
+      const r = await scoutfs('mount', junk, other);
+      assert.is(r.code, 1);
+      assert.match(r.stderr, /not a scoutfs|magic|superblock/i);
+      assert.not.ok(isMounted(other));
+      assertRefused(
+        await scoutfs('walk-inodes', 'meta_seq', '0', '-1', m.scratch),
+        2,
+        /not in a mounted scoutfs filesystem/,
+      );
     } finally {
-      spawnSync('losetup', ['-d', loop]);
+      // a refusal that did not happen must not leave its mount behind
+      if (isMounted(other)) {
+        const r = await scoutfs('umount', other).catch(() => null);
+        if (r?.code !== 0 || isMounted(other)) forceUnmount(other);
+      }
     }
-    assert.not.ok(isMounted(other));
-    assertRefused(
-      await scoutfs('mount', '-o', 'bogus=1', m.device, other),
-      2,
-      /unknown mount option "bogus=1"/,
-    );
-    assertRefused(
-      await scoutfs('mount', '-o', 'attr_timeout=x', m.device, other),
-      2,
-      /attr_timeout needs a number/,
-    );
-    assertRefused(
-      await scoutfs('mount', '-o', 'read_ahead_kb=2', m.device, other),
-      2,
-      /read_ahead_kb "2" is not a size from 4 to 65536 KiB/,
-    );
-    // the mount set the kernel's read-ahead window of its own backing device info
-    const dev = execFileSync('mountpoint', ['-d', m.dir], { encoding: 'utf8' }).trim();
-    assert.is(readFileSync(`/sys/class/bdi/${dev}/read_ahead_kb`, 'utf8').trim(), '1024');
-    const junk = join(m.scratch, 'junk.img');
-    execFileSync('truncate', ['-s', '64M', junk]);
-    writeFileSync(join(m.scratch, 'notdir'), '');
-    assertRefused(await scoutfs('mount', junk, join(m.scratch, 'notdir')), 2, /not a directory/);
-    const r = await scoutfs('mount', junk, other);
-    assert.is(r.code, 1);
-    assert.match(r.stderr, /not a scoutfs|magic|superblock/i);
-    assert.not.ok(isMounted(other));
-    assertRefused(
-      await scoutfs('walk-inodes', 'meta_seq', '0', '-1', m.scratch),
-      2,
-      /not in a mounted scoutfs filesystem/,
-    );
   });
 });
 
