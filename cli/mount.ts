@@ -59,7 +59,7 @@ export function mountCommand(): Command {
         const fsid = await volumeFsid(device);
         const holder = await claimHolder(fsid);
         if (holder) throw busyVolume(fsid, holder);
-        if (f.foreground) await serve(device, await realpath(dir), o, id);
+        if (f.foreground) await serve(device, await realpath(dir), o, id, fsid);
         else await background(device, dir, f.o, id);
       }),
     );
@@ -77,28 +77,25 @@ async function serve(
   mountpoint: string,
   o: ReturnType<typeof parseMountOptions>,
   id: string,
+  fsid: Buffer,
 ) {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const paths = pathsFor(id);
   // claimed before the open, which replays the logs and may write (orphans, a commit)
-  const fsid = await volumeFsid(device);
   const claim = await claimVolume(fsid, { pid: process.pid, device, slot: o.slot, mountpoint }).catch(
     refused,
   );
-  const node = await Node.open(device, { slot: o.slot })
-    .then((n) => {
-      if (n.vol.sb.fsid.equals(fsid)) return n;
-      return n.close().then(() => {
-        throw new FsError(
-          'EIO',
-          `${device} changed while it was being mounted (another volume's superblock)`,
-        );
-      });
-    })
-    .catch(async (err: Error) => {
-      await claim.release();
-      return refused(err);
-    });
+  let node: Node;
+  try {
+    node = await Node.open(device, { slot: o.slot });
+    if (!node.vol.sb.fsid.equals(fsid)) {
+      await node.close();
+      throw new FsError('EIO', `${device} changed while it was being mounted (another volume's superblock)`);
+    }
+  } catch (err) {
+    await claim.release();
+    refused(err as Error);
+  }
   let fuse: FuseMount | null = null;
   let control: ControlServer | null = null;
   let stopping: Promise<void> | null = null;

@@ -765,28 +765,26 @@ export class Fs {
 
 /** Whether getxattr could find `name` at all (ERANGE and EOPNOTSUPP otherwise). */
 export function isXattrName(name: string): boolean {
-  const b = bytesOf(name);
-  return (
-    b.length > 0 &&
-    b.length <= LIMITS.xattrNameMax &&
-    XATTR_NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)
-  );
+  return xattrNameProblem(name, bytesOf(name)) === null;
 }
 
 function xattrName(name: string): Buffer {
-  if (!isXattrName(name)) xattrNameError(name);
-  return bytesOf(name);
+  const b = bytesOf(name);
+  const problem = xattrNameProblem(name, b);
+  if (problem) throw problem;
+  return b;
 }
 
-function xattrNameError(name: string): never {
-  const b = bytesOf(name);
-  if (b.length === 0 || b.length > LIMITS.xattrNameMax) {
-    throw new FsError('ERANGE', `xattr name of ${b.length} bytes; the limit is ${LIMITS.xattrNameMax}`);
-  }
-  throw new FsError(
-    'EOPNOTSUPP',
-    `xattr "${shown(name)}" is not in the user, trusted, security or system namespace`,
-  );
+/** Why `name` (whose bytes are `b`) cannot name an xattr, or null when it can. */
+function xattrNameProblem(name: string, b: Buffer): FsError | null {
+  if (b.length === 0 || b.length > LIMITS.xattrNameMax)
+    return new FsError('ERANGE', `xattr name of ${b.length} bytes; the limit is ${LIMITS.xattrNameMax}`);
+  if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length))
+    return new FsError(
+      'EOPNOTSUPP',
+      `xattr "${shown(name)}" is not in the user, trusted, security or system namespace`,
+    );
+  return null;
 }
 
 /**

@@ -13,6 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseMountOptions } from '../../cli/mount-options.js';
 import { entryId, pathsFor } from '../../src/control/registry.js';
 import { type CliResult, scoutfs } from './cli.js';
 
@@ -79,7 +80,10 @@ export async function withMount(fn: (m: TestMount) => Promise<void>, o: MountOpt
       const r = await scoutfs('umount', dir).catch(() => null);
       if (r?.code !== 0 || isMounted(dir)) forceUnmount(dir);
     }
-    if (passed) rmSync(pathsFor(await entryId(device, slotOf(o.options))).log, { force: true });
+    if (passed) {
+      const { slot } = parseMountOptions(o.options ?? []);
+      rmSync(pathsFor(await entryId(device, slot)).log, { force: true });
+    }
     if (o.loop) spawnSync('losetup', ['-d', device]);
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -115,10 +119,4 @@ export function forceUnmount(dir: string): void {
   const abort = minor ? join(conns, minor, 'abort') : '';
   if (abort && existsSync(abort)) writeFileSync(abort, '1');
   spawnSync('umount', ['-l', dir]);
-}
-
-/** The slot a list of mount options asks for (slot=N), 0 without one. */
-function slotOf(options: string[] = []): number {
-  const o = options.flatMap((x) => x.split(',')).find((x) => x.startsWith('slot='));
-  return o ? Number(o.slice(5)) : 0;
 }
