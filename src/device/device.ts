@@ -16,6 +16,11 @@ export interface BlockDevice {
   readonly name: string;
   /** Usable size in bytes. */
   readonly size: number;
+  /**
+   * A descriptor whose positional reads read this device, for readers on other threads (the
+   * FUSE binding's); absent where reads must go through `read` (memory, fault injection).
+   */
+  readonly descriptor?: number;
   /** `length` bytes at `offset`; into `into` (at least `length` bytes) when given, else a new buffer. */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   write(offset: number, data: Buffer): Promise<void>;

@@ -56,6 +56,10 @@ export class FileDevice implements BlockDevice {
     readonly size: number,
   ) {}
 
+  get descriptor(): number {
+    return this.fh.fd;
+  }
+
   async read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     checkRange(this, offset, length);
     const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);

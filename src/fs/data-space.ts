@@ -6,7 +6,8 @@
  * built at mount. Allocation is next-fit from a cursor, so a file written sequentially gets
  * contiguous blocks. Blocks freed by a transaction are not handed out again until that
  * transaction is durable: until then a crash would bring back the old mapping, and its data
- * must still be there.
+ * must still be there. Nor, when reads are handed off to other threads, before every read
+ * handed off until then is over (offloaded-reads.ts): one may still be reading them.
  */
 
 import { ENOSPC } from '../errors.js';
@@ -23,6 +24,10 @@ export class DataSpace {
   private cursor: number;
   /** Spans freed by a transaction not yet durable, by that transaction's seq. */
   private readonly pending = new Map<number, Span[]>();
+  /** Runs the freeing of committed blocks once nothing can still be reading them. */
+  private whenUnread: (free: () => void) => void = (free) => free();
+  /** Resolves once the last committed transaction's blocks are free. */
+  private releasing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly start: number,
@@ -106,8 +111,27 @@ export class DataSpace {
     this.pending.set(seq, left);
   }
 
-  /** Everything freed by transactions up to `seq` is now free. */
+  /** Free committed blocks only once every read handed off before their commit is over. */
+  gateOn(reads: { afterInFlight(fn: () => void): void }): void {
+    this.whenUnread = (free) => reads.afterInFlight(free);
+  }
+
+  /** Everything freed by transactions up to `seq` is now free (see `gateOn`). */
   committed(seq: number): void {
+    this.releasing = new Promise((resolve) =>
+      this.whenUnread(() => {
+        this.release(seq);
+        resolve();
+      }),
+    );
+  }
+
+  /** Resolves once the blocks of every transaction committed so far are free. */
+  released(): Promise<void> {
+    return this.releasing;
+  }
+
+  private release(seq: number): void {
     for (const [s, spans] of this.pending) {
       if (s > seq) continue;
       for (const span of spans) this.addFree(span);

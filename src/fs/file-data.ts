@@ -14,7 +14,7 @@
  * past the end of the file, which the next write or truncate past the end unmaps first.
  */
 
-import type { BlockDevice } from '../device/device.js';
+import { type BlockDevice, checkRange } from '../device/device.js';
 import type { LogWriter } from '../events/log-writer.js';
 import { BLOCK_SIZE } from '../format/layout.js';
 import type { Change, StepFn } from './change.js';
@@ -68,11 +68,45 @@ export class FileData {
     const end = Math.min(size, offset + length);
     if (end <= offset) return Buffer.alloc(0);
     const out = into ? into.subarray(0, end - offset) : Buffer.allocUnsafe(end - offset);
+    await this.fill(out, await this.pieces(ino, offset, end, out));
+    return out;
+  }
+
+  /**
+   * A read whose device bytes someone else reads: the byte count, with holes (and the bytes
+   * after the last extent) zeroed in `into`, and the device pieces as (offset in `into`, device
+   * offset, length) triples, or null when there are none or more than `maxPieces`, in which
+   * case this has read them into `into` itself. The caller must read the pieces before the
+   * blocks can be reused (see OffloadedReads).
+   */
+  async plan(
+    ino: number,
+    size: number,
+    offset: number,
+    length: number,
+    into: Buffer,
+    maxPieces: number,
+  ): Promise<{ bytes: number; pieces: Float64Array | null }> {
+    const end = Math.min(size, offset + length);
+    if (end <= offset) return { bytes: 0, pieces: null };
+    const out = into.subarray(0, end - offset);
+    const pieces = await this.pieces(ino, offset, end, out);
+    if (pieces.length === 0) return { bytes: out.length, pieces: null };
+    if (pieces.length > 3 * maxPieces) {
+      await this.fill(out, pieces);
+      return { bytes: out.length, pieces: null };
+    }
+    return { bytes: out.length, pieces: Float64Array.from(pieces) };
+  }
+
+  /**
+   * The device pieces of file bytes [offset, end) as (offset in `out`, device offset, length)
+   * triples, in order; the holes between them (and after the last) are zeroed in `out`.
+   */
+  private async pieces(ino: number, offset: number, end: number, out: Buffer): Promise<number[]> {
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((end - 1) / BLOCK_SIZE);
-    const reads: Promise<unknown>[] = [];
-    // extents come in logical order: each one's bytes are read straight into place, and the
-    // holes between them (and after the last) are zeroed
+    const pieces: number[] = [];
     let filled = offset;
     for (const x of await this.readExtents(ino, first, last)) {
       const from = Math.max(offset, x.logical * BLOCK_SIZE);
@@ -80,21 +114,30 @@ export class FileData {
       if (to <= from) continue;
       if (from > filled) out.fill(0, filled - offset, from - offset);
       const at = (x.physical - x.logical) * BLOCK_SIZE + from;
-      const view = out.subarray(from - offset, to - offset);
+      checkRange(this.dev, at, to - from);
+      pieces.push(from - offset, at, to - from);
+      filled = to;
+    }
+    if (filled < end) out.fill(0, filled - offset);
+    return pieces;
+  }
+
+  /** Read the device pieces (see `pieces`) into `out`. */
+  private async fill(out: Buffer, pieces: readonly number[]): Promise<void> {
+    const reads: Promise<unknown>[] = [];
+    for (let i = 0; i < pieces.length; i += 3) {
+      const view = out.subarray(pieces[i]!, pieces[i]! + pieces[i + 2]!);
       reads.push(
-        this.dev.read(at, to - from, view).then((b) => {
+        this.dev.read(pieces[i + 1]!, view.length, view).then((b) => {
           // a device that gives its own buffer instead of filling ours: copy, never leave it unset
           if (b.buffer !== view.buffer || b.byteOffset !== view.byteOffset) b.copy(view);
         }),
       );
-      filled = to;
     }
-    if (filled < end) out.fill(0, filled - offset);
-    // every read settles before the answer, failed or not: `into` is FUSE's reply buffer, which
-    // libfuse frees once we answer, and a read still running would write into freed memory
+    // every read settles before the answer, failed or not: `out` may be FUSE's reply buffer,
+    // which libfuse frees once we answer, and a read still running would write into freed memory
     const done = await Promise.allSettled(reads);
     for (const d of done) if (d.status === 'rejected') throw d.reason;
-    return out;
   }
 
   /** The file's extents changed (or it is gone): its read window is stale. */
@@ -223,10 +266,14 @@ export class FileData {
 
   /**
    * Blocks for a write. When free space is short but blocks freed by the open transaction wait
-   * for it to commit, commit now, so removing files makes room at once.
+   * for it to commit, commit now (and wait for reads still on them), so removing files makes
+   * room at once.
    */
   private async alloc(count: number, what: string): Promise<Span[]> {
-    if (count > this.space.freeBlocks && this.space.pendingBlocks > 0) await this.writer.commit();
+    if (count > this.space.freeBlocks && this.space.pendingBlocks > 0) {
+      await this.writer.commit();
+      await this.space.released();
+    }
     return this.space.alloc(count, MAX_EXTENT_BLOCKS, what);
   }
 

@@ -43,6 +43,7 @@ import { FileData, UNMAP_BATCH } from './file-data.js';
 import { FsItems, type ItemSource } from './fs-items.js';
 import { ListingCache } from './listing-cache.js';
 import { byteString, bytesOf, nameBytes, shown, splitPath } from './names.js';
+import type { OffloadedReads } from './offloaded-reads.js';
 import { OpenFiles } from './open-files.js';
 import { PathCache } from './path-cache.js';
 import { RwLock } from './rw-lock.js';
@@ -207,6 +208,39 @@ export class Fs {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
       return this.data.read(ino, rec.size, offset, length, into);
+    });
+  }
+
+  /** A descriptor for reading the device on another thread (BlockDevice.descriptor). */
+  get deviceDescriptor(): number | undefined {
+    return this.d.dev.descriptor;
+  }
+
+  /** Reads are handed off to `reads`: no freed block is reused while one may still read it. */
+  handsOffReads(reads: OffloadedReads): void {
+    this.d.space.gateOn(reads);
+  }
+
+  /**
+   * A read whose device bytes the caller reads (FileData.plan): the byte count, holes zeroed in
+   * `into`, and the device pieces, or null when this has read them itself. With pieces, the read
+   * is counted as handed off to `reads` before the lock is let go, so no block it reads can be
+   * reused before the caller says it is over.
+   */
+  async readPlan(
+    ino: number,
+    offset: number,
+    length: number,
+    into: Buffer,
+    maxPieces: number,
+    reads: OffloadedReads,
+  ): Promise<{ bytes: number; pieces: Float64Array | null }> {
+    return this.reading(async () => {
+      const rec = await this.inodeOf(ino);
+      if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
+      const plan = await this.data.plan(ino, rec.size, offset, length, into, maxPieces);
+      if (plan.pieces) reads.handOff();
+      return plan;
     });
   }
 

@@ -29,6 +29,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { FsError } from '../errors.js';
 import type { Fs } from '../fs/fs.js';
+import { OffloadedReads } from '../fs/offloaded-reads.js';
 import { fuseOperations } from './operations.js';
 import { stockOperations } from './stock-binding.js';
 
@@ -57,6 +58,8 @@ export const DEFAULT_READ_AHEAD_KB = 1024;
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
+  /** Patched binding only (patch 6): [done, failed, last errno] of reads handed to it. */
+  deviceReads?(): number[];
 }
 interface FuseCtor {
   new (mnt: string, ops: object, opts: object): FuseInstance;
@@ -66,12 +69,15 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 5;
+const FUSE_PATCH = 6;
+/** How long an unmount waits for reads the binding's threads are still doing. */
+const READS_DRAIN_MS = 5_000;
 
 export class FuseMount {
   private constructor(
     readonly mountpoint: string,
     private readonly fuse: FuseInstance,
+    private readonly reads: OffloadedReads,
   ) {}
 
   static async mount(
@@ -90,13 +96,21 @@ export class FuseMount {
         `fuse-native carries scoutfs patch ${Fuse.SCOUTFS_PATCH}, this build needs ${FUSE_PATCH}; run native/build-fuse-native.sh`,
       );
     }
-    const ops = patched ? fuseOperations(fs, log) : stockOperations(fs, log, processCaller());
+    // the binding's threads read the device for reads (patch 6); `fuse` is set before any read
+    let fuse: FuseInstance | null = null;
+    const reads = new OffloadedReads(() => {
+      const [done = 0, failed = 0, lastErrno = 0] = fuse?.deviceReads?.() ?? [];
+      return { done, failed, lastErrno };
+    }, log);
+    const ops = patched
+      ? fuseOperations(fs, log, { deviceReads: reads })
+      : stockOperations(fs, log, processCaller());
     if (!patched) {
       log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process,');
       log('unlinked open files show as .fuse_hidden names, names must be UTF-8;');
       log('run native/build-fuse-native.sh to patch it');
     }
-    const fuse = new Fuse(mountpoint, ops, {
+    fuse = new Fuse(mountpoint, ops, {
       fsname: `${o.device},big_writes,max_write=131072,use_ino`,
       subtype: 'scoutfs',
       allowOther: o.allowOther,
@@ -111,7 +125,7 @@ export class FuseMount {
         () => reject(new FsError('EIO', `mounting ${mountpoint} did not finish in ${MOUNT_TIMEOUT_MS} ms`)),
         MOUNT_TIMEOUT_MS,
       );
-      fuse.mount((err) => {
+      fuse!.mount((err) => {
         clearTimeout(timer);
         if (err) reject(new FsError('EINVAL', `cannot mount on ${mountpoint}: ${err.message}`));
         else resolve();
@@ -121,13 +135,18 @@ export class FuseMount {
       const failed = await setReadAhead(mountpoint, o.readAheadKb);
       if (failed) log(`read_ahead_kb=${o.readAheadKb} not set: ${failed}`);
     }
-    return new FuseMount(mountpoint, fuse);
+    return new FuseMount(mountpoint, fuse, reads);
   }
 
-  unmount(): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Unmount, then wait (up to a few seconds) for reads the binding's threads may still be
+   * doing, so the device is not closed under them.
+   */
+  async unmount(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
       this.fuse.unmount((err) => (err ? reject(err) : resolve()));
     });
+    await this.reads.drain(READS_DRAIN_MS);
   }
 }
 

@@ -36,6 +36,7 @@ import type { Timespec } from '../events/event.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { type Caller, type Fs, isXattrName, S_IFDIR, S_IFREG } from '../fs/fs.js';
 import { byteString, bytesOf } from '../fs/names.js';
+import type { OffloadedReads } from '../fs/offloaded-reads.js';
 import { S_IFLNK } from '../projections/inode-record.js';
 import { toErrno } from './errno.js';
 import { HiddenNames } from './hidden-names.js';
@@ -88,10 +89,21 @@ export interface OperationsOptions {
    * op a null path, so a hidden file has to keep a name there that libfuse can use.
    */
   hiddenInFs?: boolean;
+  /**
+   * Answer reads with the device pieces for the binding's FUSE thread to pread (patch 6), these
+   * reads counted as handed off here; without it the bytes are read here.
+   */
+  deviceReads?: OffloadedReads;
 }
+
+/** The most device pieces one read's answer may carry (the binding's DEV_SEG_MAX). */
+export const MAX_READ_PIECES = 64;
 
 export function fuseOperations(fs: Fs, log: (line: string) => void, o: OperationsOptions = {}) {
   const stat = o.stat ?? statOf;
+  const deviceFd = fs.deviceDescriptor;
+  const offload = o.deviceReads && deviceFd !== undefined ? { reads: o.deviceReads, fd: deviceFd } : null;
+  if (offload) fs.handsOffReads(offload.reads);
   const hidden = o.hiddenInFs ? null : new HiddenNames(fs);
   const handles = new Map<number, number>();
   let nextHandle = 1;
@@ -205,9 +217,15 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     read: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(
         cb,
-        handleIno(fd, p)
-          .then((i) => fs.read(i, pos, len, buf))
-          .then((data) => data.length),
+        offload === null
+          ? handleIno(fd, p)
+              .then((i) => fs.read(i, pos, len, buf))
+              .then((data) => data.length)
+          : handleIno(fd, p)
+              .then((i) => fs.readPlan(i, pos, len, buf, MAX_READ_PIECES, offload.reads))
+              .then((r): number | [number, number, Float64Array] =>
+                r.pieces ? [r.bytes, offload.fd, r.pieces] : r.bytes,
+              ),
       ),
     write: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(

@@ -12,15 +12,21 @@
  *     the last byte at 4 GiB - 1), has its size, its data and zeros everywhere else, live and
  *     after a remount.
  *
- * Every scenario ends with a clean unmount and `scoutfs replay IMG --verify`.
+ *   - reads are done by the binding's FUSE threads straight from the device (patch 6): when the
+ *     device cannot give a file's bytes (the image cut short under the mount), the read fails
+ *     EIO, the mount says so in its log, and it goes on serving once the device is whole.
+ *
+ * Every scenario but the last ends with a clean unmount and `scoutfs replay IMG --verify`.
  */
 
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { open, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { entryId, pathsFor } from '../../src/control/registry.js';
+import { openVolume } from '../../src/volume/volume.js';
 import { assertFioVerified, fio } from '../helpers/fio.js';
 import { buildCliIfStale } from '../helpers/fresh-build.js';
 import { withMount } from '../helpers/mount.js';
@@ -207,6 +213,39 @@ test('data - a 4 GiB sparse file holds its bytes at far offsets and zeros in its
     await expectAround(path, 'after remount');
     await m.unmount();
     await assertReplayClean(m.device, 'the sparse-file volume');
+  });
+});
+
+test('data - a device read that fails answers EIO, is logged, and the mount serves on', async () => {
+  await withMount(async (m) => {
+    const vol = await openVolume(m.device, { readOnly: true });
+    const dataStart = vol.sb.dataStart * 4096;
+    await vol.dev.close();
+    const bytes = Buffer.alloc(MiB);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff;
+    const path = join(m.dir, 'f');
+    writeFileSync(path, bytes);
+    assert.ok(readFileSync(path).equals(bytes), 'read back before the device is cut');
+    const size = statSync(m.device).size;
+    // the data region is the end of the image: cut it off, so a pread of it ends early
+    truncateSync(m.device, dataStart);
+    try {
+      let code = '';
+      try {
+        readFileSync(path); // a new open: the kernel asks the mount, not its page cache
+      } catch (err) {
+        code = (err as NodeJS.ErrnoException).code ?? '';
+      }
+      assert.is(code, 'EIO', 'a read whose bytes the device does not have');
+    } finally {
+      truncateSync(m.device, size);
+    }
+    // the next read handed off tells the log about the failure
+    writeFileSync(join(m.dir, 'g'), 'after');
+    assert.is(readFileSync(join(m.dir, 'g'), 'utf8'), 'after', 'the mount serves on');
+    const log = readFileSync(pathsFor(await entryId(m.device, 0)).log, 'utf8');
+    assert.match(log, /device read failed \(EIO answered\): errno none \(the device ended early\)/);
+    await m.unmount();
   });
 });
 

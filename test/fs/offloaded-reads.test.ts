@@ -1,0 +1,142 @@
+/*
+ * Reads handed off to another reader (the FUSE binding's threads, patch 6): the plan a read
+ * answers with reads back as the file's bytes when its pieces are read from the device's
+ * descriptor, as the binding does; and blocks a handed-off read may still be reading are not
+ * handed out again, even after the transaction that freed them is durable, until the reader
+ * says the read is over.
+ */
+
+import { readSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { OffloadedReads, type OffloadedStatus } from '../../src/fs/offloaded-reads.js';
+import { withScratchNode } from '../helpers/volume.js';
+
+const WHO = { uid: 0, gid: 0 };
+const KiB = 1024;
+
+/** A reader whose count of finished reads the test moves. */
+function fakeReader() {
+  const status: OffloadedStatus = { done: 0, failed: 0, lastErrno: 0 };
+  const lines: string[] = [];
+  const reads = new OffloadedReads(
+    () => ({ ...status }),
+    (l) => lines.push(l),
+  );
+  return { status, lines, reads };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the binding does with a plan: pread each piece into the buffer. */
+function readPieces(fd: number, into: Buffer, pieces: Float64Array): void {
+  for (let i = 0; i < pieces.length; i += 3) {
+    const [at, dev, len] = [pieces[i]!, pieces[i + 1]!, pieces[i + 2]!];
+    assert.is(readSync(fd, into, at, len, dev), len, 'the piece is inside the device');
+  }
+}
+
+test('offloaded reads - work after the reads in flight runs once they are over, in order', async () => {
+  const { status, lines, reads } = fakeReader();
+  const ran: string[] = [];
+  reads.afterInFlight(() => ran.push('none in flight'));
+  assert.equal(ran, ['none in flight'], 'nothing in flight: at once');
+
+  reads.handOff();
+  reads.handOff();
+  reads.afterInFlight(() => ran.push('after two'));
+  reads.handOff();
+  reads.afterInFlight(() => ran.push('after three'));
+  assert.is(reads.inFlight, 3);
+  await sleep(10);
+  assert.equal(ran, ['none in flight'], 'waits while the reads are in flight');
+  status.done = 1;
+  await sleep(10);
+  assert.equal(ran, ['none in flight']);
+  status.done = 2;
+  await sleep(10);
+  assert.equal(ran, ['none in flight', 'after two'], 'what waited for two runs after two');
+  assert.is(await reads.drain(20), false, 'a drain gives up while one is still in flight');
+  status.done = 3;
+  assert.is(await reads.drain(1000), true);
+  assert.equal(ran, ['none in flight', 'after two', 'after three']);
+
+  assert.equal(lines, []);
+  status.failed = 1;
+  status.lastErrno = 5;
+  reads.handOff();
+  assert.is(lines.length, 1, 'a failure is told at the next hand-off');
+  assert.match(lines[0]!, /device read failed.*errno 5/);
+  reads.handOff();
+  assert.is(lines.length, 1, 'once');
+});
+
+test('offloaded reads - a plan read from the descriptor is the file: extents, holes, tail', async () => {
+  await withScratchNode(async (node) => {
+    const fs = node.fs;
+    const fd = fs.deviceDescriptor;
+    assert.ok(fd !== undefined, 'a file device has a descriptor');
+    const ino = await fs.create('/f', 0o100644, WHO);
+    await fs.write(ino, 1 * KiB, Buffer.alloc(9 * KiB, 0x11)); // blocks 0-2, partly
+    await fs.write(ino, 40 * KiB, Buffer.alloc(8 * KiB, 0x22)); // blocks 10-11
+    await fs.truncate(ino, 60 * KiB); // a hole after
+    const want = await fs.read(ino, 0, 128 * KiB);
+    const { reads } = fakeReader();
+    for (const [offset, length] of [
+      [0, 128 * KiB],
+      [500, 41 * KiB],
+      [12 * KiB, 20 * KiB],
+      [59 * KiB, 4 * KiB],
+    ] as const) {
+      const into = Buffer.alloc(length, 0xee);
+      const plan = await fs.readPlan(ino, offset, length, into, 64, reads);
+      const end = Math.min(60 * KiB, offset + length);
+      assert.is(plan.bytes, end - offset, `bytes at ${offset}`);
+      if (plan.pieces) readPieces(fd!, into, plan.pieces);
+      assert.equal(into.subarray(0, plan.bytes), want.subarray(offset, end), `bytes at ${offset}+${length}`);
+    }
+    // the read inside the hole and the one in the tail have no pieces
+    assert.is(reads.inFlight, 2, 'only the reads with pieces were handed off');
+
+    // more pieces than the answer may carry: read here, nothing handed off
+    const many = await fs.create('/many', 0o100644, WHO);
+    for (let b = 0; b < 8; b++) await fs.write(many, b * 8 * KiB, Buffer.alloc(KiB, b + 1));
+    const into = Buffer.alloc(64 * KiB, 0xee);
+    const plan = await fs.readPlan(many, 0, 64 * KiB, into, 4, reads);
+    assert.is(plan.pieces, null);
+    assert.equal(into.subarray(0, plan.bytes), await fs.read(many, 0, 64 * KiB));
+    assert.is(reads.inFlight, 2);
+  });
+});
+
+test('offloaded reads - freed blocks stay unused until the reads handed off before are over', async () => {
+  await withScratchNode(async (node) => {
+    const fs = node.fs;
+    const { status, reads } = fakeReader();
+    fs.handsOffReads(reads);
+    const ino = await fs.create('/f', 0o100644, WHO);
+    await fs.write(ino, 0, Buffer.alloc(64 * KiB, 0x33));
+    await fs.commit();
+    const plan = await fs.readPlan(ino, 0, 64 * KiB, Buffer.alloc(64 * KiB), 64, reads);
+    assert.ok(plan.pieces, 'handed off');
+    const before = (await fs.usage()).freeBlocks;
+    await fs.unlink('/f');
+    await fs.commit();
+    await sleep(20);
+    assert.is((await fs.usage()).freeBlocks, before, 'durable, but a read may still be on them');
+    status.done = 1;
+    await sleep(20);
+    assert.is((await fs.usage()).freeBlocks, before + 16, 'free once the read is over');
+
+    // nothing in flight: free as soon as the transaction is durable
+    const g = await fs.create('/g', 0o100644, WHO);
+    await fs.write(g, 0, Buffer.alloc(16 * KiB, 0x44));
+    await fs.commit();
+    const full = (await fs.usage()).freeBlocks;
+    await fs.unlink('/g');
+    await fs.commit();
+    assert.is((await fs.usage()).freeBlocks, full + 4);
+  });
+});
+
+test.run();
