@@ -106,6 +106,7 @@ async function serve(
       // neither step may hold the unmount forever: the process exits after it in any case
       if (unmountFuse && fuse) await within(fuse.unmount(), 10_000, 'fusermount -uz', log);
       if (control) await within(control.close(), 5_000, 'closing the control socket', log);
+      await settleReads(fuse, log);
       let code = 0;
       await node.close().catch((err: Error) => {
         log(`close failed: ${err.message}`);
@@ -146,6 +147,7 @@ async function serve(
     });
   } catch (err) {
     if (fuse) await fuse.unmount().catch(() => {});
+    await settleReads(fuse, log);
     await node.close().catch(() => {});
     await claim.release();
     throw err;
@@ -164,6 +166,14 @@ async function serve(
 }
 
 /** Wait for `p`, but no longer than `ms`; a failure or a timeout is logged, not thrown. */
+/**
+ * Before the device closes: no more reads handed to the binding's threads, and those handed
+ * finished (FuseMount.stopReads). Bounded, as every step of a stop.
+ */
+async function settleReads(fuse: FuseMount | null, log: (line: string) => void): Promise<void> {
+  if (fuse && !(await fuse.stopReads(5_000))) log('reads handed to FUSE threads still running after 5 s');
+}
+
 async function within(
   p: Promise<unknown>,
   ms: number,

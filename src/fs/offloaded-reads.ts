@@ -14,6 +14,8 @@
  * is already running.
  */
 
+import { FsError } from '../errors.js';
+
 /** How often a wait looks at the binding's count. */
 const POLL_MS = 1;
 
@@ -30,6 +32,7 @@ export interface OffloadedStatus {
 export class OffloadedReads {
   private handed = 0;
   private failuresSeen = 0;
+  private closed = false;
   /** Work waiting for the reads handed off before it, in order. */
   private readonly waiting: { upTo: number; run: () => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -40,8 +43,9 @@ export class OffloadedReads {
     private readonly log: (line: string) => void = () => {},
   ) {}
 
-  /** A read is being handed off (call before answering it). */
+  /** A read is being handed off (call before answering it); EIO once closed. */
   handOff(): void {
+    if (this.closed) throw new FsError('EIO', 'the mount is closing: its device is no longer read');
     this.handed++;
     const s = this.status();
     if (s.failed > this.failuresSeen) {
@@ -69,6 +73,15 @@ export class OffloadedReads {
     }
     this.waiting.push({ upTo: this.handed, run: fn });
     this.poll();
+  }
+
+  /**
+   * No read is handed off any more (the device is about to close: a pread on its descriptor
+   * could then read whatever file reused the number); resolves as `drain`.
+   */
+  close(timeoutMs: number): Promise<boolean> {
+    this.closed = true;
+    return this.drain(timeoutMs);
   }
 
   /** Resolves true once every read handed off so far is over, false after `timeoutMs`. */

@@ -70,8 +70,6 @@ interface FuseCtor {
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
 const FUSE_PATCH = 6;
-/** How long an unmount waits for reads the binding's threads are still doing. */
-const READS_DRAIN_MS = 5_000;
 
 export class FuseMount {
   private constructor(
@@ -138,15 +136,19 @@ export class FuseMount {
     return new FuseMount(mountpoint, fuse, reads);
   }
 
-  /**
-   * Unmount, then wait (up to a few seconds) for reads the binding's threads may still be
-   * doing, so the device is not closed under them.
-   */
-  async unmount(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
+  unmount(): Promise<void> {
+    return new Promise((resolve, reject) => {
       this.fuse.unmount((err) => (err ? reject(err) : resolve()));
     });
-    await this.reads.drain(READS_DRAIN_MS);
+  }
+
+  /**
+   * Before the device closes: hand no more reads to the binding's threads (a read after this
+   * fails EIO), and resolve true once they have finished every read handed to them, false
+   * after `timeoutMs`. A descriptor closed under a pread could be reused by another file first.
+   */
+  stopReads(timeoutMs: number): Promise<boolean> {
+    return this.reads.close(timeoutMs);
   }
 }
 

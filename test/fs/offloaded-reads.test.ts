@@ -69,6 +69,13 @@ test('offloaded reads - work after the reads in flight runs once they are over, 
   assert.match(lines[0]!, /device read failed.*errno 5/);
   reads.handOff();
   assert.is(lines.length, 1, 'once');
+
+  // closing: no read handed off any more, and the ones handed off waited for
+  assert.is(await reads.close(20), false, 'two are still in flight');
+  assert.throws(() => reads.handOff(), /closing/, 'no read is handed off once closing');
+  status.done = 5;
+  assert.is(await reads.close(1000), true);
+  assert.is(reads.inFlight, 0);
 });
 
 test('offloaded reads - a plan read from the descriptor is the file: extents, holes, tail', async () => {
