@@ -23,8 +23,8 @@ import { type Extent, type FsItems, MAX_EXTENT_BLOCKS } from './fs-items.js';
 
 /** Events per append when a large file's extents are unmapped in several steps. */
 export const UNMAP_BATCH = 2048;
-/** File blocks whose extents one read looks up at once, for the reads after it (4 MiB). */
-const READ_WINDOW_BLOCKS = 1024;
+/** File blocks whose extents one read looks up at once, for the reads after it (16 MiB). */
+const READ_WINDOW_BLOCKS = 4096;
 /** Files whose read windows are kept. */
 const READ_WINDOWS = 64;
 
@@ -75,9 +75,10 @@ export class FileData {
   /**
    * A read whose device bytes someone else reads: the byte count, with holes (and the bytes
    * after the last extent) zeroed in `into`, and the device pieces as (offset in `into`, device
-   * offset, length) triples, or null when there are none or more than `maxPieces`, in which
-   * case this has read them into `into` itself. The caller must read the pieces before the
-   * blocks can be reused (see OffloadedReads).
+   * offset, length) triples (maybe none), or null when there are more than `maxPieces`, in
+   * which case this has read them into `into` itself. The caller must read the pieces before
+   * the blocks can be reused (see OffloadedReads). With the pieces comes the read's window
+   * (`window`), for the reader to answer the next reads inside it itself.
    */
   async plan(
     ino: number,
@@ -86,17 +87,43 @@ export class FileData {
     length: number,
     into: Buffer,
     maxPieces: number,
-  ): Promise<{ bytes: number; pieces: Float64Array | null }> {
+    generation: number,
+  ): Promise<{ bytes: number; pieces: Float64Array | null; window: Float64Array | null }> {
     const end = Math.min(size, offset + length);
-    if (end <= offset) return { bytes: 0, pieces: null };
+    if (end <= offset) return { bytes: 0, pieces: null, window: null };
     const out = into.subarray(0, end - offset);
     const pieces = await this.pieces(ino, offset, end, out);
-    if (pieces.length === 0) return { bytes: out.length, pieces: null };
     if (pieces.length > 3 * maxPieces) {
       await this.fill(out, pieces);
-      return { bytes: out.length, pieces: null };
+      return { bytes: out.length, pieces: null, window: null };
     }
-    return { bytes: out.length, pieces: Float64Array.from(pieces) };
+    return {
+      bytes: out.length,
+      pieces: Float64Array.from(pieces),
+      window: this.window(ino, size, generation, maxPieces),
+    };
+  }
+
+  /**
+   * The file's read window as the reader keeps it: generation, the file bytes [from, to) it
+   * covers, the file's size, then its extents inside that range as (file offset, device
+   * offset, length) triples in file order; null with more than `maxExtents` of them.
+   */
+  private window(ino: number, size: number, generation: number, maxExtents: number): Float64Array | null {
+    const w = this.windows.get(ino);
+    if (!w) return null;
+    const from = w.first * BLOCK_SIZE;
+    const to = (w.last + 1) * BLOCK_SIZE;
+    const out = [generation, from, to, size];
+    for (const x of w.extents) {
+      const a = Math.max(from, x.logical * BLOCK_SIZE);
+      const b = Math.min(to, (x.logical + x.count) * BLOCK_SIZE);
+      if (b <= a) continue;
+      const at = (x.physical - x.logical) * BLOCK_SIZE + a;
+      checkRange(this.dev, at, b - a);
+      out.push(a, at, b - a);
+    }
+    return out.length > 4 + 3 * maxExtents ? null : Float64Array.from(out);
   }
 
   /**
@@ -147,17 +174,21 @@ export class FileData {
 
   /**
    * Extents that overlap file blocks [first, last] (and maybe others), through the window. Only
-   * a read that starts a file or continues the last window looks ahead: a random reader of a
-   * fragmented file would otherwise decode up to a window's worth of extents per read.
+   * a read that starts a file or lands within a window's length past the last window looks
+   * ahead: a random reader of a fragmented file would otherwise decode up to a window's worth
+   * of extents per read.
    */
   private async readExtents(ino: number, first: number, last: number): Promise<Extent[]> {
     const w = this.windows.get(ino);
     if (w && first >= w.first && last <= w.last) return w.extents;
-    const ahead = first === 0 || (w !== undefined && first === w.last + 1);
-    const until = ahead ? Math.max(last, first + READ_WINDOW_BLOCKS - 1) : last;
-    const extents = await this.items.extents(ino, first, until);
+    // reads under read-ahead arrive out of order: one a little past the window still moves it
+    // on from where it ended, so the reads between are inside the next one
+    const forward = w !== undefined && first > w.last && first - w.last <= READ_WINDOW_BLOCKS;
+    const from = forward ? w.last + 1 : first;
+    const until = first === 0 || forward ? Math.max(last, from + READ_WINDOW_BLOCKS - 1) : last;
+    const extents = await this.items.extents(ino, from, until);
     this.windows.delete(ino);
-    this.windows.set(ino, { first, last: until, extents });
+    this.windows.set(ino, { first: from, last: until, extents });
     if (this.windows.size > READ_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
     return extents;
   }

@@ -81,6 +81,8 @@ export interface Caller {
 export class Fs {
   readonly items: FsItems;
   private readonly data: FileData;
+  /** Where reads are handed off to, if anywhere (handsOffReads). */
+  private offloaded: OffloadedReads | null = null;
   private readonly lock = new RwLock();
   private readonly paths: PathCache;
   private readonly listings = new ListingCache();
@@ -216,16 +218,21 @@ export class Fs {
     return this.d.dev.descriptor;
   }
 
-  /** Reads are handed off to `reads`: no freed block is reused while one may still read it. */
+  /**
+   * Reads are handed off to `reads`: no freed block is reused while one may still read it, and
+   * every change moves `reads` to a new generation before it is made.
+   */
   handsOffReads(reads: OffloadedReads): void {
     this.d.space.gateOn(reads);
+    this.offloaded = reads;
   }
 
   /**
    * A read whose device bytes the caller reads (FileData.plan): the byte count, holes zeroed in
-   * `into`, and the device pieces, or null when this has read them itself. With pieces, the read
-   * is counted as handed off to `reads` before the lock is let go, so no block it reads can be
-   * reused before the caller says it is over.
+   * `into`, the device pieces (maybe none) and the read's window, or null pieces when this has
+   * read them itself. With pieces, the read is handed off to `reads` before the lock is let go
+   * (`epoch` is what to answer it with), so no block it reads can be reused before the reader
+   * says the read is over, and the window carries the generation it is true in.
    */
   async readPlan(
     ino: number,
@@ -234,13 +241,12 @@ export class Fs {
     into: Buffer,
     maxPieces: number,
     reads: OffloadedReads,
-  ): Promise<{ bytes: number; pieces: Float64Array | null }> {
+  ): Promise<{ bytes: number; pieces: Float64Array | null; window: Float64Array | null; epoch: number }> {
     return this.reading(async () => {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
-      const plan = await this.data.plan(ino, rec.size, offset, length, into, maxPieces);
-      if (plan.pieces) reads.handOff();
-      return plan;
+      const plan = await this.data.plan(ino, rec.size, offset, length, into, maxPieces, reads.generation);
+      return { ...plan, epoch: plan.pieces ? reads.handOff() : -1 };
     });
   }
 
@@ -614,6 +620,7 @@ export class Fs {
   /** Refuse everything from now on (the mount is going away or failed). */
   fail(err: Error): void {
     this.broken ??= err;
+    this.offloaded?.changed();
   }
 
   /** Why the filesystem refuses everything, or null while it works. */
@@ -670,6 +677,8 @@ export class Fs {
 
   /** Events into the open transaction, and what they do to the caches and the data space. */
   private async append(events: FsEvent[]): Promise<number> {
+    // before anything changes: windows of files handed to readers are no longer current
+    this.offloaded?.changed();
     for (const e of events)
       if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') this.listings.drop(e.dir);
     const seq = await this.d.writer.append(events);

@@ -58,8 +58,11 @@ export const DEFAULT_READ_AHEAD_KB = 1024;
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
-  /** Patched binding only (patch 6): [done, failed, last errno] of reads handed to it. */
+  /** Patched binding only (patch 6): see native/fuse-native.patch. */
   deviceReads?(): number[];
+  deviceReadEnter?(): number;
+  deviceReadFlip?(): number;
+  setReadGeneration?(generation: number): void;
 }
 interface FuseCtor {
   new (mnt: string, ops: object, opts: object): FuseInstance;
@@ -96,10 +99,18 @@ export class FuseMount {
     }
     // the binding's threads read the device for reads (patch 6); `fuse` is set before any read
     let fuse: FuseInstance | null = null;
-    const reads = new OffloadedReads(() => {
-      const [done = 0, failed = 0, lastErrno = 0] = fuse?.deviceReads?.() ?? [];
-      return { done, failed, lastErrno };
-    }, log);
+    const reads = new OffloadedReads(
+      {
+        status: () => {
+          const [failed = 0, lastErrno = 0, even = 0, odd = 0] = fuse?.deviceReads?.() ?? [];
+          return { failed, lastErrno, inFlight: [even, odd] };
+        },
+        enter: () => fuse!.deviceReadEnter!(),
+        flip: () => fuse?.deviceReadFlip?.() ?? 0,
+        setGeneration: (g) => fuse?.setReadGeneration?.(g),
+      },
+      log,
+    );
     const ops = patched
       ? fuseOperations(fs, log, { deviceReads: reads })
       : stockOperations(fs, log, processCaller());

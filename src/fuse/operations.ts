@@ -223,8 +223,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
               .then((data) => data.length)
           : handleIno(fd, p)
               .then((i) => fs.readPlan(i, pos, len, buf, MAX_READ_PIECES, offload.reads))
-              .then((r): number | [number, number, Float64Array] =>
-                r.pieces ? [r.bytes, offload.fd, r.pieces] : r.bytes,
+              .then((r): number | [number, number, Float64Array, Float64Array | null, number] =>
+                r.pieces ? [r.bytes, offload.fd, r.pieces, r.window, r.epoch] : r.bytes,
               ),
       ),
     write: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>

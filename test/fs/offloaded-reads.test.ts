@@ -9,21 +9,36 @@
 import { readSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OffloadedReads, type OffloadedStatus } from '../../src/fs/offloaded-reads.js';
+import { OffloadedReads } from '../../src/fs/offloaded-reads.js';
 import { withScratchNode } from '../helpers/volume.js';
 
 const WHO = { uid: 0, gid: 0 };
 const KiB = 1024;
 
-/** A reader whose count of finished reads the test moves. */
+/** A reader that counts reads in flight by epoch parity as the binding does; the test ends them. */
 function fakeReader() {
-  const status: OffloadedStatus = { done: 0, failed: 0, lastErrno: 0 };
+  const state = { failed: 0, lastErrno: 0, epoch: 0, inFlight: [0, 0] as [number, number], gen: 0 };
   const lines: string[] = [];
   const reads = new OffloadedReads(
-    () => ({ ...status }),
+    {
+      status: () => ({ failed: state.failed, lastErrno: state.lastErrno, inFlight: [...state.inFlight] }),
+      enter: () => {
+        const p = state.epoch & 1;
+        state.inFlight[p] = (state.inFlight[p] ?? 0) + 1;
+        return p;
+      },
+      flip: () => state.epoch++ & 1,
+      setGeneration: (g) => {
+        state.gen = g;
+      },
+    },
     (l) => lines.push(l),
   );
-  return { status, lines, reads };
+  /** A read over: it leaves the epoch it entered. */
+  const leave = (parity: number) => {
+    state.inFlight[parity] = (state.inFlight[parity] ?? 0) - 1;
+  };
+  return { state, lines, reads, leave };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,44 +51,58 @@ function readPieces(fd: number, into: Buffer, pieces: Float64Array): void {
   }
 }
 
-test('offloaded reads - work after the reads in flight runs once they are over, in order', async () => {
-  const { status, lines, reads } = fakeReader();
+test('offloaded reads - work waits for the reads in flight before it, not for later ones', async () => {
+  const { state, lines, reads, leave } = fakeReader();
   const ran: string[] = [];
   reads.afterInFlight(() => ran.push('none in flight'));
   assert.equal(ran, ['none in flight'], 'nothing in flight: at once');
 
-  reads.handOff();
-  reads.handOff();
-  reads.afterInFlight(() => ran.push('after two'));
-  reads.handOff();
-  reads.afterInFlight(() => ran.push('after three'));
+  const a = reads.handOff();
+  const b = reads.handOff();
+  reads.afterInFlight(() => ran.push('after a and b'));
+  const c = reads.handOff(); // entered the next epoch: not waited for
+  reads.afterInFlight(() => ran.push('after c'));
   assert.is(reads.inFlight, 3);
   await sleep(10);
-  assert.equal(ran, ['none in flight'], 'waits while the reads are in flight');
-  status.done = 1;
+  assert.equal(ran, ['none in flight'], 'waits while they are in flight');
+  leave(c);
+  leave(a);
   await sleep(10);
-  assert.equal(ran, ['none in flight']);
-  status.done = 2;
+  assert.equal(ran, ['none in flight'], 'b is still in flight: a later read ending does not count');
+  const d = reads.handOff();
+  leave(b);
   await sleep(10);
-  assert.equal(ran, ['none in flight', 'after two'], 'what waited for two runs after two');
-  assert.is(await reads.drain(20), false, 'a drain gives up while one is still in flight');
-  status.done = 3;
+  assert.equal(ran, ['none in flight', 'after a and b'], 'a and b are over');
+  // what waits for c waits from the grace period after a and b's: d, in flight then, too
+  leave(d);
+  await sleep(10);
+  assert.equal(ran, ['none in flight', 'after a and b', 'after c']);
+  const e = reads.handOff();
+  assert.is(await reads.drain(20), false, 'a drain gives up while a read is in flight');
+  leave(e);
   assert.is(await reads.drain(1000), true);
-  assert.equal(ran, ['none in flight', 'after two', 'after three']);
 
   assert.equal(lines, []);
-  status.failed = 1;
-  status.lastErrno = 5;
-  reads.handOff();
+  state.failed = 1;
+  state.lastErrno = 5;
+  leave(reads.handOff());
   assert.is(lines.length, 1, 'a failure is told at the next hand-off');
   assert.match(lines[0]!, /device read failed.*errno 5/);
-  reads.handOff();
+  leave(reads.handOff());
   assert.is(lines.length, 1, 'once');
 
-  // closing: no read handed off any more, and the ones handed off waited for
-  assert.is(await reads.close(20), false, 'two are still in flight');
+  // every change moves the reader to a new generation
+  const g = reads.generation;
+  reads.changed();
+  assert.is(state.gen, g + 1);
+  assert.is(reads.generation, g + 1);
+
+  // closing: no read handed off any more, the ones in flight waited for, windows dropped
+  const f = reads.handOff();
+  assert.is(await reads.close(20), false, 'f is still in flight');
+  assert.is(state.gen, g + 2, 'windows are no longer current');
   assert.throws(() => reads.handOff(), /closing/, 'no read is handed off once closing');
-  status.done = 5;
+  leave(f);
   assert.is(await reads.close(1000), true);
   assert.is(reads.inFlight, 0);
 });
@@ -88,7 +117,7 @@ test('offloaded reads - a plan read from the descriptor is the file: extents, ho
     await fs.write(ino, 40 * KiB, Buffer.alloc(8 * KiB, 0x22)); // blocks 10-11
     await fs.truncate(ino, 60 * KiB); // a hole after
     const want = await fs.read(ino, 0, 128 * KiB);
-    const { reads } = fakeReader();
+    const { reads, leave } = fakeReader();
     for (const [offset, length] of [
       [0, 128 * KiB],
       [500, 41 * KiB],
@@ -99,11 +128,13 @@ test('offloaded reads - a plan read from the descriptor is the file: extents, ho
       const plan = await fs.readPlan(ino, offset, length, into, 64, reads);
       const end = Math.min(60 * KiB, offset + length);
       assert.is(plan.bytes, end - offset, `bytes at ${offset}`);
-      if (plan.pieces) readPieces(fd!, into, plan.pieces);
+      if (plan.pieces) {
+        readPieces(fd!, into, plan.pieces);
+        leave(plan.epoch);
+      }
       assert.equal(into.subarray(0, plan.bytes), want.subarray(offset, end), `bytes at ${offset}+${length}`);
     }
-    // the read inside the hole and the one in the tail have no pieces
-    assert.is(reads.inFlight, 2, 'only the reads with pieces were handed off');
+    assert.is(reads.inFlight, 0, 'every read handed off left');
 
     // more pieces than the answer may carry: read here, nothing handed off
     const many = await fs.create('/many', 0o100644, WHO);
@@ -111,15 +142,16 @@ test('offloaded reads - a plan read from the descriptor is the file: extents, ho
     const into = Buffer.alloc(64 * KiB, 0xee);
     const plan = await fs.readPlan(many, 0, 64 * KiB, into, 4, reads);
     assert.is(plan.pieces, null);
+    assert.is(plan.epoch, -1, 'not handed off');
     assert.equal(into.subarray(0, plan.bytes), await fs.read(many, 0, 64 * KiB));
-    assert.is(reads.inFlight, 2);
+    assert.is(reads.inFlight, 0);
   });
 });
 
 test('offloaded reads - freed blocks stay unused until the reads handed off before are over', async () => {
   await withScratchNode(async (node) => {
     const fs = node.fs;
-    const { status, reads } = fakeReader();
+    const { reads, leave } = fakeReader();
     fs.handsOffReads(reads);
     const ino = await fs.create('/f', 0o100644, WHO);
     await fs.write(ino, 0, Buffer.alloc(64 * KiB, 0x33));
@@ -131,7 +163,7 @@ test('offloaded reads - freed blocks stay unused until the reads handed off befo
     await fs.commit();
     await sleep(20);
     assert.is((await fs.usage()).freeBlocks, before, 'durable, but a read may still be on them');
-    status.done = 1;
+    leave(plan.epoch);
     await sleep(20);
     assert.is((await fs.usage()).freeBlocks, before + 16, 'free once the read is over');
 

@@ -14,13 +14,29 @@
  *
  *   - reads are done by the binding's FUSE threads straight from the device (patch 6): when the
  *     device cannot give a file's bytes (the image cut short under the mount), the read fails
- *     EIO, the mount says so in its log, and it goes on serving once the device is whole.
+ *     EIO, the mount says so in its log, and it goes on serving once the device is whole;
+ *   - the binding answers reads of an open file from the window of extents it was last given
+ *     (patch 6): every change to the file made through another descriptor or by path (in
+ *     place, a truncate that frees and a write that maps blocks again, a truncate to nothing,
+ *     an append) is seen by the next read of the open descriptor (O_DIRECT, so each read
+ *     reaches the mount and not the kernel's page cache).
  *
  * Every scenario but the last ends with a clean unmount and `scoutfs replay IMG --verify`.
  */
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { open, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -246,6 +262,77 @@ test('data - a device read that fails answers EIO, is logged, and the mount serv
     const log = readFileSync(pathsFor(await entryId(m.device, 0)).log, 'utf8');
     assert.match(log, /device read failed \(EIO answered\): errno none \(the device ended early\)/);
     await m.unmount();
+  });
+});
+
+test('data - an open file read through the binding sees every change made through others', async () => {
+  await withMount(async (m) => {
+    const path = join(m.dir, 'f');
+    const fill = (n: number, seed: number) => {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+      return b;
+    };
+    const model = Buffer.alloc(8 * MiB);
+    fill(8 * MiB, 1).copy(model);
+    writeFileSync(path, model);
+    let size = 8 * MiB;
+    const reader = openSync(path, constants.O_RDONLY | constants.O_DIRECT);
+    const writer = openSync(path, constants.O_WRONLY);
+    try {
+      /** Read [at, at + len) through the open reader and compare with the model. */
+      const check = (at: number, len: number, what: string) => {
+        const buf = Buffer.alloc(len, 0xee);
+        const n = readSync(reader, buf, 0, len, at);
+        const want = Math.max(0, Math.min(len, size - at));
+        assert.is(n, want, `${what}: bytes read at ${at}`);
+        if (!buf.subarray(0, n).equals(model.subarray(at, at + n))) {
+          const i = buf.findIndex((b, k) => b !== model[at + k]);
+          assert.unreachable(`${what}: byte ${at + i} is ${buf[i]}, expected ${model[at + i]}`);
+        }
+      };
+      const sweep = (what: string) => {
+        for (const at of [0, 128 * 1024, 2 * MiB, 2 * MiB + 4096 * 3 + 5, 5 * MiB - 100, 8 * MiB - 4096]) {
+          check(at, 256 * 1024, what);
+        }
+      };
+      sweep('first reads');
+
+      // in place, through the other descriptor
+      const b = fill(64 * 1024, 7);
+      writeSync(writer, b, 0, b.length, 2 * MiB + 1000);
+      b.copy(model, 2 * MiB + 1000);
+      sweep('after a write in place');
+
+      // a truncate frees the tail's blocks, a write maps new ones in the middle of the old range
+      truncateSync(path, MiB);
+      model.fill(0, MiB);
+      const c = fill(300 * 1024, 9);
+      writeSync(writer, c, 0, c.length, 5 * MiB);
+      c.copy(model, 5 * MiB);
+      size = 5 * MiB + c.length;
+      await m.cli('sync', m.dir); // the freed blocks may be handed out again from here
+      const d = fill(2 * MiB, 11);
+      writeFileSync(join(m.dir, 'other'), d); // and may be, to another file
+      sweep('after a truncate and a write past the cut');
+
+      // to nothing, then an append
+      truncateSync(path, 0);
+      model.fill(0);
+      size = 0;
+      sweep('after a truncate to nothing');
+      const e = fill(3 * MiB, 13);
+      writeSync(writer, e, 0, e.length, 0);
+      e.copy(model);
+      size = e.length;
+      sweep('after an append');
+      assert.ok(readFileSync(join(m.dir, 'other')).equals(d), 'the other file is whole');
+    } finally {
+      closeSync(reader);
+      closeSync(writer);
+    }
+    await m.unmount();
+    await assertReplayClean(m.device, 'the changed-under-a-reader volume');
   });
 });
 
