@@ -165,15 +165,16 @@ async function serve(
   process.disconnect?.();
 }
 
-/** Wait for `p`, but no longer than `ms`; a failure or a timeout is logged, not thrown. */
 /**
  * Before the device closes: no more reads handed to the binding's threads, and those handed
- * finished (FuseMount.stopReads). Bounded, as every step of a stop.
+ * finished (FuseMount.stopReads). Bounded, as every step of a stop: a read still stuck on the
+ * device after that reads the binding's own duplicate of the descriptor, never another file.
  */
 async function settleReads(fuse: FuseMount | null, log: (line: string) => void): Promise<void> {
-  if (fuse && !(await fuse.stopReads(5_000))) log('reads handed to FUSE threads still running after 5 s');
+  if (fuse && !(await fuse.stopReads(5_000))) log('device reads on FUSE threads still running after 5 s');
 }
 
+/** Wait for `p`, but no longer than `ms`; a failure or a timeout is logged, not thrown. */
 async function within(
   p: Promise<unknown>,
   ms: number,

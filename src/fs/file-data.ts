@@ -25,6 +25,11 @@ import { type Extent, type FsItems, MAX_EXTENT_BLOCKS } from './fs-items.js';
 export const UNMAP_BATCH = 2048;
 /** File blocks whose extents one read looks up at once, for the reads after it (16 MiB). */
 const READ_WINDOW_BLOCKS = 4096;
+/**
+ * How far past the window's end a read may land and still move the window on (with lookahead):
+ * the kernel's read-ahead (1 MiB by default) keeps that many bytes of reads in flight at once.
+ */
+const ONWARD_BLOCKS = 256;
 /** Files whose read windows are kept. */
 const READ_WINDOWS = 64;
 
@@ -174,18 +179,20 @@ export class FileData {
 
   /**
    * Extents that overlap file blocks [first, last] (and maybe others), through the window. Only
-   * a read that starts a file or lands within a window's length past the last window looks
+   * a read that starts a file or lands within ONWARD_BLOCKS of the last window's end looks
    * ahead: a random reader of a fragmented file would otherwise decode up to a window's worth
    * of extents per read.
    */
   private async readExtents(ino: number, first: number, last: number): Promise<Extent[]> {
     const w = this.windows.get(ino);
     if (w && first >= w.first && last <= w.last) return w.extents;
-    // reads under read-ahead arrive out of order: one a little past the window still moves it
-    // on from where it ended, so the reads between are inside the next one
-    const forward = w !== undefined && first > w.last && first - w.last <= READ_WINDOW_BLOCKS;
-    const from = forward ? w.last + 1 : first;
-    const until = first === 0 || forward ? Math.max(last, from + READ_WINDOW_BLOCKS - 1) : last;
+    // read-ahead's reads arrive out of order: one that starts before the window keeps it (the
+    // binding answers the reads after it from that window), one that runs past its end or
+    // lands a little past it moves it on from where it ended, so the reads between are inside
+    if (w && first < w.first) return this.items.extents(ino, first, last);
+    const onward = w !== undefined && first <= w.last + ONWARD_BLOCKS;
+    const from = w !== undefined && onward ? Math.min(first, w.last + 1) : first;
+    const until = first === 0 || onward ? Math.max(last, from + READ_WINDOW_BLOCKS - 1) : last;
     const extents = await this.items.extents(ino, from, until);
     this.windows.delete(ino);
     this.windows.set(ino, { first: from, last: until, extents });
