@@ -186,11 +186,13 @@ export class FileData {
   private async readExtents(ino: number, first: number, last: number): Promise<Extent[]> {
     const w = this.windows.get(ino);
     if (w && first >= w.first && last <= w.last) return w.extents;
-    // read-ahead's reads arrive out of order: one that starts before the window keeps it (the
-    // binding answers the reads after it from that window), one that runs past its end or
-    // lands a little past it moves it on from where it ended, so the reads between are inside
-    if (w && first < w.first) return this.items.extents(ino, first, last);
-    const onward = w !== undefined && first <= w.last + ONWARD_BLOCKS;
+    // read-ahead's reads arrive out of order: one that starts a little before the window keeps
+    // it (the binding answers the reads after it from that window), one that runs past its end
+    // or lands a little past it moves it on from where it ended, so the reads between are inside
+    if (w && first > 0 && first < w.first && w.first - first <= ONWARD_BLOCKS) {
+      return this.items.extents(ino, first, last);
+    }
+    const onward = w !== undefined && first >= w.first && first <= w.last + ONWARD_BLOCKS;
     const from = w !== undefined && onward ? Math.min(first, w.last + 1) : first;
     const until = first === 0 || onward ? Math.max(last, from + READ_WINDOW_BLOCKS - 1) : last;
     const extents = await this.items.extents(ino, from, until);

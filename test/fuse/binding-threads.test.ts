@@ -68,8 +68,10 @@ test('binding - worker threads that come and go reuse their locals instead of le
       after.push(locals);
     }
     assert.ok(after[0]! >= 15, `a burst ran on many workers at once (${after[0]} locals)`);
-    // later bursts start as many new threads again; their locals come from the pool
-    assert.ok(after[3]! - after[0]! <= 5, `locals after each burst: ${after.join(', ')}`);
+    // later bursts start as many new threads again; their locals come from the pool, so there
+    // are never more than the most workers one burst keeps busy at once (its FILES lookups and
+    // a few others), where leaking ones grow by a burst's worth each time (41, 72, 103, 134)
+    assert.ok(after[3]! <= FILES + 6, `locals after each burst: ${after.join(', ')}`);
   } finally {
     Fuse.prototype._malloc = malloc;
     await new Promise<void>((resolve) => fuse.unmount(() => resolve()));
