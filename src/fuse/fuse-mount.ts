@@ -140,6 +140,8 @@ export class FuseMount {
         else resolve();
       });
     });
+    // the binding starts at generation 0; whatever changed since the table was made, agree now
+    reads.changed();
     if (o.readAheadKb !== undefined) {
       const failed = await setReadAhead(mountpoint, o.readAheadKb);
       if (failed) log(`read_ahead_kb=${o.readAheadKb} not set: ${failed}`);
