@@ -120,14 +120,7 @@ export class FileData {
     const from = w.first * BLOCK_SIZE;
     const to = (w.last + 1) * BLOCK_SIZE;
     const out = [generation, from, to, size];
-    for (const x of w.extents) {
-      const a = Math.max(from, x.logical * BLOCK_SIZE);
-      const b = Math.min(to, (x.logical + x.count) * BLOCK_SIZE);
-      if (b <= a) continue;
-      const at = (x.physical - x.logical) * BLOCK_SIZE + a;
-      checkRange(this.dev, at, b - a);
-      out.push(a, at, b - a);
-    }
+    for (const [a, b, at] of this.clipped(w.extents, from, to)) out.push(a, at, b - a);
     return out.length > 4 + 3 * maxExtents ? null : Float64Array.from(out);
   }
 
@@ -140,18 +133,32 @@ export class FileData {
     const last = Math.floor((end - 1) / BLOCK_SIZE);
     const pieces: number[] = [];
     let filled = offset;
-    for (const x of await this.readExtents(ino, first, last)) {
-      const from = Math.max(offset, x.logical * BLOCK_SIZE);
-      const to = Math.min(end, (x.logical + x.count) * BLOCK_SIZE);
-      if (to <= from) continue;
+    for (const [from, to, at] of this.clipped(await this.readExtents(ino, first, last), offset, end)) {
       if (from > filled) out.fill(0, filled - offset, from - offset);
-      const at = (x.physical - x.logical) * BLOCK_SIZE + from;
-      checkRange(this.dev, at, to - from);
       pieces.push(from - offset, at, to - from);
       filled = to;
     }
     if (filled < end) out.fill(0, filled - offset);
     return pieces;
+  }
+
+  /**
+   * The parts of `extents` (in file order) inside file bytes [from, to), as [start, end, device
+   * offset of start], each checked to lie inside the device.
+   */
+  private *clipped(
+    extents: readonly Extent[],
+    from: number,
+    to: number,
+  ): Generator<[number, number, number]> {
+    for (const x of extents) {
+      const a = Math.max(from, x.logical * BLOCK_SIZE);
+      const b = Math.min(to, (x.logical + x.count) * BLOCK_SIZE);
+      if (b <= a) continue;
+      const at = (x.physical - x.logical) * BLOCK_SIZE + a;
+      checkRange(this.dev, at, b - a);
+      yield [a, b, at];
+    }
   }
 
   /** Read the device pieces (see `pieces`) into `out`. */

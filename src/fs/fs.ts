@@ -228,11 +228,11 @@ export class Fs {
   }
 
   /**
-   * A read whose device bytes the caller reads (FileData.plan): the byte count, holes zeroed in
-   * `into`, the device pieces (maybe none) and the read's window, or null pieces when this has
-   * read them itself. With pieces, the read is handed off to `reads` before the lock is let go
-   * (`epoch` is what to answer it with), so no block it reads can be reused before the reader
-   * says the read is over, and the window carries the generation it is true in.
+   * A read whose device bytes the reader given to `handsOffReads` reads (FileData.plan): the
+   * byte count, holes zeroed in `into`, the device pieces (maybe none) and the read's window,
+   * or null pieces when this has read them itself. With pieces, the read is handed off before
+   * the lock is let go (`epoch` is what to answer it with), so no block it reads can be reused
+   * before the reader says the read is over, and the window carries the generation it is true in.
    */
   async readPlan(
     ino: number,
@@ -240,8 +240,9 @@ export class Fs {
     length: number,
     into: Buffer,
     maxPieces: number,
-    reads: OffloadedReads,
   ): Promise<{ bytes: number; pieces: Float64Array | null; window: Float64Array | null; epoch: number }> {
+    const reads = this.offloaded;
+    if (!reads) throw new RangeError('readPlan without a reader to hand reads to (handsOffReads)');
     return this.reading(async () => {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);

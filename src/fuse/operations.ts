@@ -101,9 +101,12 @@ export const MAX_READ_PIECES = 64;
 
 export function fuseOperations(fs: Fs, log: (line: string) => void, o: OperationsOptions = {}) {
   const stat = o.stat ?? statOf;
-  const deviceFd = fs.deviceDescriptor;
-  const offload = o.deviceReads && deviceFd !== undefined ? { reads: o.deviceReads, fd: deviceFd } : null;
-  if (offload) fs.handsOffReads(offload.reads);
+  // the device's descriptor when reads are handed to the binding's threads, else null
+  let deviceFd: number | null = null;
+  if (o.deviceReads && fs.deviceDescriptor !== undefined) {
+    deviceFd = fs.deviceDescriptor;
+    fs.handsOffReads(o.deviceReads);
+  }
   const hidden = o.hiddenInFs ? null : new HiddenNames(fs);
   const handles = new Map<number, number>();
   let nextHandle = 1;
@@ -217,14 +220,14 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     read: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(
         cb,
-        offload === null
+        deviceFd === null
           ? handleIno(fd, p)
               .then((i) => fs.read(i, pos, len, buf))
               .then((data) => data.length)
           : handleIno(fd, p)
-              .then((i) => fs.readPlan(i, pos, len, buf, MAX_READ_PIECES, offload.reads))
+              .then((i) => fs.readPlan(i, pos, len, buf, MAX_READ_PIECES))
               .then((r): number | [number, number, Float64Array, Float64Array | null, number] =>
-                r.pieces ? [r.bytes, offload.fd, r.pieces, r.window, r.epoch] : r.bytes,
+                r.pieces ? [r.bytes, deviceFd, r.pieces, r.window, r.epoch] : r.bytes,
               ),
       ),
     write: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
