@@ -7,6 +7,7 @@
  *   attr_timeout=S, entry_timeout=S   kernel cache timeouts in seconds
  *   read_ahead_kb=N              the kernel's read-ahead window on the mount (default 1024)
  *   allow_other / noallow_other, default_permissions / nodefault_permissions (both on by default)
+ *   attr_cache / noattr_cache    getattr answered by the binding's attribute cache (default on)
  *   rw, defaults, dev, suid, exec, atime, relatime, noatime   accepted from mount(8), no effect
  */
 
@@ -20,6 +21,7 @@ export interface MountOptions {
   readAheadKb?: number;
   allowOther: boolean;
   defaultPermissions: boolean;
+  attrCache: boolean;
 }
 
 const IGNORED = new Set([
@@ -39,7 +41,7 @@ const IGNORED = new Set([
 ]);
 
 export function parseMountOptions(list: string[]): MountOptions {
-  const o: MountOptions = { slot: 0, allowOther: true, defaultPermissions: true };
+  const o: MountOptions = { slot: 0, allowOther: true, defaultPermissions: true, attrCache: true };
   for (const opt of list.flatMap((s) => s.split(',')).filter(Boolean)) {
     const [key, value] = opt.includes('=')
       ? [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)]
@@ -80,6 +82,10 @@ export function parseMountOptions(list: string[]): MountOptions {
       case 'default_permissions':
       case 'nodefault_permissions':
         o.defaultPermissions = key === 'default_permissions';
+        break;
+      case 'attr_cache':
+      case 'noattr_cache':
+        o.attrCache = key === 'attr_cache';
         break;
       default:
         if (IGNORED.has(key) && value === undefined) break;

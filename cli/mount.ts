@@ -133,10 +133,20 @@ async function serve(
         entryTimeout: o.entryTimeout ?? (multi ? 0 : 1),
         attrTimeout: o.attrTimeout ?? (multi ? 0 : 1),
         readAheadKb: o.readAheadKb ?? DEFAULT_READ_AHEAD_KB,
+        attrCache: o.attrCache,
       },
       log,
     );
-    control = await ControlServer.listen(paths.socket, node, () => void stop('scoutfs umount', true));
+    const mounted = fuse;
+    control = await ControlServer.listen(
+      paths.socket,
+      node,
+      () => void stop('scoutfs umount', true),
+      () => {
+        const [hits, paths, inodes] = mounted.attrStats();
+        return { attr_cache_hits: hits, attr_cache_paths: paths, attr_cache_inodes: inodes };
+      },
+    );
     await register(id, {
       pid: process.pid,
       device,

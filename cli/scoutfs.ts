@@ -6,6 +6,7 @@
  */
 
 import { Command, CommanderError } from 'commander';
+import { countersCommand } from './counters.js';
 import { dfCommand } from './df.js';
 import { eventsCommand } from './events.js';
 import { inoPathCommand } from './ino-path.js';
@@ -38,6 +39,7 @@ for (const command of [
   dfCommand(),
   inoPathCommand(),
   syncCommand(),
+  countersCommand(),
 ]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }

@@ -21,13 +21,19 @@ export class ControlServer {
     private readonly conns: Set<Socket>,
   ) {}
 
-  static async listen(socket: string, node: Node, onUnmount: () => void): Promise<ControlServer> {
+  /** `counters`: the mount's own counters (names to numbers), beside the node's. */
+  static async listen(
+    socket: string,
+    node: Node,
+    onUnmount: () => void,
+    counters: () => Record<string, number> = () => ({}),
+  ): Promise<ControlServer> {
     await rm(socket, { force: true });
     const conns = new Set<Socket>();
     const server = createServer((conn) => {
       conns.add(conn);
       conn.on('close', () => conns.delete(conn));
-      serve(conn, node, onUnmount);
+      serve(conn, node, onUnmount, counters);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -46,7 +52,12 @@ export class ControlServer {
   }
 }
 
-function serve(conn: Socket, node: Node, onUnmount: () => void): void {
+function serve(
+  conn: Socket,
+  node: Node,
+  onUnmount: () => void,
+  counters: () => Record<string, number>,
+): void {
   let buf = '';
   conn.setEncoding('utf8');
   conn.on('error', () => conn.destroy());
@@ -57,7 +68,7 @@ function serve(conn: Socket, node: Node, onUnmount: () => void): void {
     const line = buf.slice(0, nl);
     buf = '';
     const send = (r: ControlReply) => conn.write(`${JSON.stringify(r)}\n`);
-    handle(JSON.parse(line) as ControlRequest, node, send, onUnmount).then(
+    handle(JSON.parse(line) as ControlRequest, node, send, onUnmount, counters).then(
       (result) => {
         send({ ok: true, result });
         conn.end();
@@ -75,6 +86,7 @@ async function handle(
   node: Node,
   send: (r: ControlReply) => void,
   onUnmount: () => void,
+  counters: () => Record<string, number>,
 ): Promise<unknown> {
   const fs = node.fs;
   switch (req.op) {
@@ -123,6 +135,8 @@ async function handle(
       return (await fs.inoPaths(req.ino)).map(shown);
     case 'sync':
       return { seq: await node.sync() };
+    case 'counters':
+      return counters();
     case 'unmount':
       setImmediate(onUnmount);
       return {};

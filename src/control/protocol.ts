@@ -13,6 +13,7 @@ export type ControlRequest =
   | { op: 'statfs' }
   | { op: 'inoPath'; ino: number }
   | { op: 'sync' }
+  | { op: 'counters' }
   | { op: 'unmount' };
 
 export type ControlReply =

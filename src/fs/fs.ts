@@ -22,7 +22,7 @@
 
 import type { BlockDevice } from '../device/device.js';
 import { EEXIST, EIO, ENOENT, FsError } from '../errors.js';
-import type { FsEvent, Timespec } from '../events/event.js';
+import { type FsEvent, inodesOf, type Timespec } from '../events/event.js';
 import type { LogWriter } from '../events/log-writer.js';
 import type { InodeRecord } from '../format/item-schema.js';
 import { LIMITS, type Superblock } from '../format/layout.js';
@@ -36,6 +36,7 @@ import {
   S_IFMT,
   S_IFREG,
 } from '../projections/inode-record.js';
+import type { AttrMirror } from './attr-mirror.js';
 import { Change, type StepFn } from './change.js';
 import { now } from './clock.js';
 import type { DataSpace } from './data-space.js';
@@ -83,6 +84,8 @@ export class Fs {
   private readonly data: FileData;
   /** Where reads are handed off to, if anywhere (handsOffReads). */
   private offloaded: OffloadedReads | null = null;
+  /** A copy of attributes kept outside, if any (handsOffAttrs). */
+  private attrs: AttrMirror | null = null;
   private readonly lock = new RwLock();
   private readonly paths: PathCache;
   private readonly listings = new ListingCache();
@@ -149,6 +152,18 @@ export class Fs {
 
   async getattr(ino: number): Promise<InodeRecord> {
     return this.reading(() => this.inodeOf(ino));
+  }
+
+  /**
+   * The record of the inode at `path`, the path resolved and the record read under one hold of
+   * the lock; `seen` runs under it too, so nothing can change between the read and `seen`.
+   */
+  async statPath(path: string, seen?: (r: InodeRecord) => void): Promise<InodeRecord> {
+    return this.reading(async () => {
+      const rec = await this.inodeOf(await this.paths.resolve(path));
+      seen?.(rec);
+      return rec;
+    });
   }
 
   async readdir(ino: number): Promise<{ name: Buffer; ino: number; dtype: number }[]> {
@@ -225,6 +240,15 @@ export class Fs {
   handsOffReads(reads: OffloadedReads): void {
     this.d.space.gateOn(reads);
     this.offloaded = reads;
+  }
+
+  /**
+   * Attributes are copied to `attrs`, which may answer getattr on its own: every change tells it
+   * what it makes stale before the change can be seen, and what it holds is refreshed after.
+   */
+  handsOffAttrs(attrs: AttrMirror): void {
+    this.attrs = attrs;
+    this.paths.mirror = attrs;
   }
 
   /**
@@ -312,7 +336,7 @@ export class Fs {
       if (o.symlink) c.events.push({ type: 'SymlinkTargetSet', ino, target: o.symlink });
       const pos = await this.newPos(dirIno);
       c.events.push({ type: 'DirentAdded', dir: dirIno, name: bytes, ino, dtype: dtypeOf(m), pos, time });
-      this.paths.remember(path, ino);
+      this.paths.added(path, ino);
       return { c, created };
     });
     // the fold: the new record, linked once (a directory counts its "." too), at the same time
@@ -342,6 +366,7 @@ export class Fs {
         pos,
         time: now(),
       });
+      this.paths.added(path, ino);
     });
   }
 
@@ -445,6 +470,7 @@ export class Fs {
       }
       this.paths.forget(from, isDir(moving.mode));
       this.paths.forget(to, target !== null && isDir(target.mode));
+      this.paths.added(to, s.ino);
       if (target) await this.dropLink(c, target);
     });
   }
@@ -622,6 +648,7 @@ export class Fs {
   fail(err: Error): void {
     this.broken ??= err;
     this.offloaded?.changed();
+    this.attrs?.off();
   }
 
   /** Why the filesystem refuses everything, or null while it works. */
@@ -663,6 +690,7 @@ export class Fs {
           } catch (err) {
             this.d.space.unreserve(c.reserved);
             if (!(err instanceof FsError)) this.paths.clear();
+            this.attrs?.refresh((i) => this.items.inodeNow(i) ?? undefined);
             throw err;
           }
           answer(out);
@@ -670,6 +698,7 @@ export class Fs {
             await afterAnswers();
             await this.fold(c.events, seq);
           }
+          this.attrs?.refresh((ino) => this.items.inodeNow(ino) ?? undefined);
         });
       };
       run().catch(refuse);
@@ -678,8 +707,14 @@ export class Fs {
 
   /** Events into the open transaction, and what they do to the caches and the data space. */
   private async append(events: FsEvent[]): Promise<number> {
-    // before anything changes: windows of files handed to readers are no longer current
+    // before anything changes: windows of files handed to readers are no longer current, nor
+    // are the attributes copied out of the inodes the events name
     this.offloaded?.changed();
+    if (this.attrs) {
+      const inos: number[] = [];
+      for (const e of events) for (const i of inodesOf(e)) inos.push(i);
+      this.attrs.stale(inos);
+    }
     for (const e of events)
       if (e.type === 'DirentAdded' || e.type === 'DirentRemoved') this.listings.drop(e.dir);
     const seq = await this.d.writer.append(events);

@@ -12,6 +12,7 @@
 import { ENOENT, FsError } from '../errors.js';
 import { LIMITS } from '../format/layout.js';
 import { isDir } from '../projections/inode-record.js';
+import type { AttrMirror } from './attr-mirror.js';
 import type { FsItems } from './fs-items.js';
 import { nameBytes, pathComponents, splitPath } from './names.js';
 
@@ -19,6 +20,8 @@ const PATH_CACHE_MAX = 65536;
 
 export class PathCache {
   private readonly paths = new Map<string, number>();
+  /** A copy that holds paths too: it forgets whatever this cache forgets (attr-mirror.ts). */
+  mirror: AttrMirror | null = null;
 
   constructor(
     private readonly items: FsItems,
@@ -69,6 +72,12 @@ export class PathCache {
     return d.ino;
   }
 
+  /** A change being made adds the name `path` for `ino` (the lock held exclusively). */
+  added(path: string, ino: number): void {
+    this.remember(path, ino);
+    this.mirror?.named(path, ino);
+  }
+
   remember(path: string, ino: number): void {
     if (this.paths.size >= PATH_CACHE_MAX) this.paths.clear();
     this.paths.set(path, ino);
@@ -76,6 +85,7 @@ export class PathCache {
 
   /** `path` went away (or moved); a directory takes every cached path under it along. */
   forget(path: string, wasDir: boolean): void {
+    this.mirror?.forget(path, wasDir);
     this.paths.delete(path);
     if (!wasDir) return;
     const prefix = `${path}/`;
@@ -83,6 +93,7 @@ export class PathCache {
   }
 
   clear(): void {
+    this.mirror?.clear();
     this.paths.clear();
   }
 }

@@ -30,7 +30,8 @@ import { createRequire } from 'node:module';
 import { FsError } from '../errors.js';
 import type { Fs } from '../fs/fs.js';
 import { OffloadedReads } from '../fs/offloaded-reads.js';
-import { fuseOperations } from './operations.js';
+import { type AttrBinding, NativeAttrs } from './native-attrs.js';
+import { fuseOperations, statOf } from './operations.js';
 import { stockOperations } from './stock-binding.js';
 
 const require = createRequire(import.meta.url);
@@ -44,6 +45,11 @@ export interface FuseMountOptions {
   attrTimeout: number;
   /** The kernel's read-ahead window on the mount, in KiB; unset leaves the kernel's (128). */
   readAheadKb?: number;
+  /**
+   * Let the binding answer getattr from its attribute cache (patch 7; default on). Off, every
+   * getattr is a round trip into JS.
+   */
+  attrCache?: boolean;
   debug?: boolean;
 }
 
@@ -64,6 +70,7 @@ interface FuseInstance {
   deviceReadFlip?(): number;
   setReadGeneration?(generation: number): void;
 }
+type FuseBinding = FuseInstance & Partial<AttrBinding>;
 interface FuseCtor {
   new (mnt: string, ops: object, opts: object): FuseInstance;
   /** Present only in our patched build: the version of native/fuse-native.patch. */
@@ -72,14 +79,20 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 6;
+const FUSE_PATCH = 7;
 
 export class FuseMount {
   private constructor(
     readonly mountpoint: string,
     private readonly fuse: FuseInstance,
     private readonly reads: OffloadedReads,
+    private readonly attrs: NativeAttrs | null,
   ) {}
+
+  /** [getattrs the binding answered from its attribute cache, paths it holds, inodes it holds]. */
+  attrStats(): [number, number, number] {
+    return this.attrs?.stats() ?? [0, 0, 0];
+  }
 
   static async mount(
     fs: Fs,
@@ -98,7 +111,7 @@ export class FuseMount {
       );
     }
     // the binding's threads read the device for reads (patch 6); `fuse` is set before any read
-    let fuse: FuseInstance | null = null;
+    let fuse: FuseBinding | null = null;
     const reads = new OffloadedReads(
       {
         status: () => {
@@ -111,8 +124,12 @@ export class FuseMount {
       },
       log,
     );
+    const attrs =
+      o.attrCache === false || !patched
+        ? undefined
+        : new NativeAttrs(() => fuse as AttrBinding | null, statOf);
     const ops = patched
-      ? fuseOperations(fs, log, { deviceReads: reads })
+      ? fuseOperations(fs, log, { deviceReads: reads, attrs })
       : stockOperations(fs, log, processCaller());
     if (!patched) {
       log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process,');
@@ -142,11 +159,12 @@ export class FuseMount {
     });
     // the binding starts at generation 0; whatever changed since the table was made, agree now
     reads.changed();
+    attrs?.on();
     if (o.readAheadKb !== undefined) {
       const failed = await setReadAhead(mountpoint, o.readAheadKb);
       if (failed) log(`read_ahead_kb=${o.readAheadKb} not set: ${failed}`);
     }
-    return new FuseMount(mountpoint, fuse, reads);
+    return new FuseMount(mountpoint, fuse, reads, attrs ?? null);
   }
 
   unmount(): Promise<void> {

@@ -40,6 +40,7 @@ import type { OffloadedReads } from '../fs/offloaded-reads.js';
 import { S_IFLNK } from '../projections/inode-record.js';
 import { toErrno } from './errno.js';
 import { HiddenNames } from './hidden-names.js';
+import type { NativeAttrs } from './native-attrs.js';
 
 export type Cb = (res: number, ...values: unknown[]) => void;
 
@@ -94,6 +95,11 @@ export interface OperationsOptions {
    * reads counted as handed off here; without it the bytes are read here.
    */
   deviceReads?: OffloadedReads;
+  /**
+   * Hand getattr answers that came from memory to the binding's attribute cache (patch 7),
+   * which the filesystem then keeps exact (attr-mirror.ts).
+   */
+  attrs?: NativeAttrs;
 }
 
 /** The most device pieces one read's answer may carry (the binding's DEV_SEG_MAX). */
@@ -107,6 +113,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     deviceFd = fs.deviceDescriptor;
     fs.handsOffReads(o.deviceReads);
   }
+  const attrs = o.attrs ?? null;
+  if (attrs) fs.handsOffAttrs(attrs);
   const hidden = o.hiddenInFs ? null : new HiddenNames(fs);
   const handles = new Map<number, number>();
   let nextHandle = 1;
@@ -167,10 +175,21 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       ),
     getattr: (p: string, cb: Cb) => {
       // most lookups are answered from memory, at once
-      const now = hidden?.mayName(p) ? undefined : fs.statNow(p);
+      const mayHide = hidden?.mayName(p) ?? false;
+      const now = mayHide ? undefined : fs.statNow(p);
       if (now === null) cb(-ERRNO.ENOENT);
-      else if (now !== undefined) cb(0, stat(now));
-      else
+      else if (now !== undefined) cb(0, stat(now), attrs?.answered(now));
+      else if (!mayHide) {
+        // the generation is taken where the record is read, under the same hold of the lock
+        let gen: number | undefined;
+        const seen = (r: InodeRecord) => {
+          gen = attrs?.answered(r);
+        };
+        reply(
+          cb,
+          fs.statPath(p, seen).then((r) => [0, stat(r), gen]),
+        );
+      } else
         reply(
           cb,
           ino(p)
