@@ -143,8 +143,13 @@ async function serve(
       node,
       () => void stop('scoutfs umount', true),
       () => {
-        const [hits, paths, inodes] = mounted.attrStats();
-        return { attr_cache_hits: hits, attr_cache_paths: paths, attr_cache_inodes: inodes };
+        const [hits, paths, inodes, negative] = mounted.attrStats();
+        return {
+          attr_cache_hits: hits,
+          attr_cache_enoent: negative,
+          attr_cache_paths: paths,
+          attr_cache_inodes: inodes,
+        };
       },
     );
     await register(id, {

@@ -336,7 +336,7 @@ export class Fs {
       if (o.symlink) c.events.push({ type: 'SymlinkTargetSet', ino, target: o.symlink });
       const pos = await this.newPos(dirIno);
       c.events.push({ type: 'DirentAdded', dir: dirIno, name: bytes, ino, dtype: dtypeOf(m), pos, time });
-      this.paths.added(path, ino);
+      this.paths.added(path, ino, isDir(m));
       return { c, created };
     });
     // the fold: the new record, linked once (a directory counts its "." too), at the same time
@@ -687,7 +687,9 @@ export class Fs {
           try {
             out = await decide(c);
             if (c.events.length > 0) c.seq = seq = await this.append(c.events);
+            this.paths.settle(true);
           } catch (err) {
+            this.paths.settle(false);
             this.d.space.unreserve(c.reserved);
             if (!(err instanceof FsError)) this.paths.clear();
             this.attrs?.refresh((i) => this.items.inodeNow(i) ?? undefined);

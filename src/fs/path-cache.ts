@@ -22,6 +22,8 @@ export class PathCache {
   private readonly paths = new Map<string, number>();
   /** A copy that holds paths too: it forgets whatever this cache forgets (attr-mirror.ts). */
   mirror: AttrMirror | null = null;
+  /** Names the change being decided adds (`added`), until `settle`. */
+  private adds: { path: string; ino: number; fresh: boolean }[] = [];
 
   constructor(
     private readonly items: FsItems,
@@ -72,10 +74,24 @@ export class PathCache {
     return d.ino;
   }
 
-  /** A change being made adds the name `path` for `ino` (the lock held exclusively). */
-  added(path: string, ino: number): void {
-    this.remember(path, ino);
-    this.mirror?.named(path, ino);
+  /**
+   * A change being decided adds the name `path` for `ino`, `fresh`: a directory it creates
+   * (empty). Remembered only once the change's events are appended (`settle`).
+   */
+  added(path: string, ino: number, fresh = false): void {
+    this.adds.push({ path, ino, fresh });
+  }
+
+  /** The change being decided was appended (`ok`), or failed: its added names, or none. */
+  settle(ok: boolean): void {
+    const adds = this.adds;
+    if (adds.length === 0) return;
+    this.adds = [];
+    if (!ok) return;
+    for (const a of adds) {
+      this.remember(a.path, a.ino);
+      this.mirror?.named(a.path, a.ino, a.fresh);
+    }
   }
 
   remember(path: string, ino: number): void {

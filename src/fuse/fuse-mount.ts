@@ -31,7 +31,7 @@ import { FsError } from '../errors.js';
 import type { Fs } from '../fs/fs.js';
 import { OffloadedReads } from '../fs/offloaded-reads.js';
 import { type AttrBinding, NativeAttrs } from './native-attrs.js';
-import { fuseOperations, statOf } from './operations.js';
+import { fuseOperations } from './operations.js';
 import { stockOperations } from './stock-binding.js';
 
 const require = createRequire(import.meta.url);
@@ -89,9 +89,12 @@ export class FuseMount {
     private readonly attrs: NativeAttrs | null,
   ) {}
 
-  /** [getattrs the binding answered from its attribute cache, paths it holds, inodes it holds]. */
-  attrStats(): [number, number, number] {
-    return this.attrs?.stats() ?? [0, 0, 0];
+  /**
+   * [getattrs the binding answered from its attribute cache, paths it holds, inodes it holds,
+   * getattrs it answered ENOENT from a complete directory].
+   */
+  attrStats(): [number, number, number, number] {
+    return this.attrs?.stats() ?? [0, 0, 0, 0];
   }
 
   static async mount(
@@ -125,9 +128,7 @@ export class FuseMount {
       log,
     );
     const attrs =
-      o.attrCache === false || !patched
-        ? undefined
-        : new NativeAttrs(() => fuse as AttrBinding | null, statOf);
+      o.attrCache === false || !patched ? undefined : new NativeAttrs(() => fuse as AttrBinding | null);
     const ops = patched
       ? fuseOperations(fs, log, { deviceReads: reads, attrs })
       : stockOperations(fs, log, processCaller());

@@ -7,131 +7,171 @@
  * attributes; later getattrs of that path are answered on the FUSE thread that receives them.
  * Every invalidation moves the generation, so an answer read before one is not kept.
  *
- * `held` is every inode the binding may hold (a superset: an answer the binding refused, or an
- * inode it dropped to stay bounded, stays in it): a change that names none of them needs no
- * call into the binding, and after a change the stale ones among them are put back with their
- * new attributes, so the directory every create, rename and unlink touches is answered from the
- * cache again by the time the kernel checks its permissions for the next one.
+ * A change makes the attributes of the inodes it names that the binding holds pending (the
+ * binding says which); once it is folded they are put back with their new attributes, and so
+ * are the paths it added, so the directory every create, rename and unlink touches is answered
+ * from the cache again as soon as the change is in the index: the kernel's permission check of
+ * the next operation waits for that in the binding rather than queueing behind the fold in JS.
+ *
+ * The binding moves its generation on by one with every invalidation; this side counts along
+ * (`gen`), so it never reads the binding's back. Were the two ever to differ, answers would
+ * only be refused: an answer read before an invalidation can never carry the generation after.
  */
 
 import type { InodeRecord } from '../format/item-schema.js';
 import type { AttrMirror } from '../fs/attr-mirror.js';
+import { BLKSIZE } from './operations.js';
 
 /** What the patched binding offers (fuse-native's index.js, patch 7). */
 export interface AttrBinding {
   attrCacheOn(on: boolean): number;
   attrStale(inos: Float64Array, drop: boolean): number;
   attrForget(path: string, subtree: boolean): number;
-  attrPut(stat: object, gen: number, path?: string): void;
+  attrPut(stat: Uint32Array, gen: number, path?: string, complete?: boolean): void;
   attrStats(): number[];
 }
 
-/** The binding's own bound (ATTR_MAX in fuse-native.c): beyond it, start again. */
-const HELD_MAX = 65536;
 /** The longest path the binding takes from JS (4096 bytes with its NUL, less a margin). */
 const PATH_MAX = 4000;
 
 export class NativeAttrs implements AttrMirror {
   /** The binding's generation; -1 while the cache is off. */
   private gen = -1;
-  private readonly held = new Set<number>();
-  /** Inodes staled since the last refresh that the binding may have held. */
-  private staled: number[] = [];
-  /** Paths the change being made adds, with their inodes. */
-  private adds: [string, number][] = [];
+  /** Inodes the binding holds that changes since the last refresh made pending. */
+  private pending: number[] = [];
+  /** Paths the change being made adds, with their inodes, and whether each is a new directory. */
+  private adds: { path: string; ino: number; fresh: boolean }[] = [];
+  /** Paths the change being decided forgets, let go of at its `stale`. */
+  private forgets: { path: string; subtree: boolean }[] = [];
+  /** One stat, as the binding reads it (populate_stat), reused for every put. */
+  private readonly ints = new Uint32Array(21);
 
-  constructor(
-    private readonly binding: () => AttrBinding | null,
-    private readonly statOf: (r: InodeRecord) => object,
-  ) {}
+  constructor(private readonly binding: () => AttrBinding | null) {}
 
-  /** Start caching (after the mount: the binding has no cache before). */
+  /** Start caching (after the mount: the binding has no cache before), or start again empty. */
   on(): void {
     const b = this.binding();
     if (!b) return;
-    this.held.clear();
-    this.staled = [];
+    this.pending = [];
     this.adds = [];
+    this.forgets = [];
     this.gen = b.attrCacheOn(true);
   }
 
   off(): void {
     if (this.gen < 0) return;
     this.gen = -1;
-    this.held.clear();
-    this.staled = [];
+    this.pending = [];
     this.adds = [];
+    this.forgets = [];
     this.binding()?.attrCacheOn(false);
   }
 
   /**
-   * A getattr of `rec` answered from memory with nothing in flight: the generation to hand the
-   * binding with the answer, or undefined (not cached).
+   * A getattr answered with a record read with nothing in flight (or under the lock): the
+   * generation to hand the binding with the answer, or undefined (not cached).
    */
-  answered(rec: InodeRecord): number | undefined {
-    if (this.gen < 0) return undefined;
-    if (this.held.size >= HELD_MAX) this.clear();
-    this.held.add(rec.ino);
-    return this.gen;
+  answered(): number | undefined {
+    return this.gen < 0 ? undefined : this.gen;
   }
 
   stale(inos: readonly number[]): void {
     if (this.gen < 0) return;
-    let any = false;
-    for (const ino of inos) {
-      if (this.held.delete(ino)) {
-        this.staled.push(ino);
-        any = true;
-      }
+    const b = this.binding()!;
+    if (inos.length > 0) {
+      const arr = Float64Array.from(inos);
+      const held = b.attrStale(arr, false);
+      this.gen += 1;
+      for (let i = 0; i < held; i++) this.pending.push(arr[i]!);
     }
-    if (any) this.gen = this.binding()!.attrStale(Float64Array.from(inos), false);
+    // the directories of the names are pending now: no one sees them gone before the change
+    for (const f of this.forgets) this.gen = b.attrForget(f.path, f.subtree);
+    this.forgets = [];
   }
 
-  named(path: string, ino: number): void {
-    if (this.gen >= 0 && path.length < PATH_MAX) this.adds.push([path, ino]);
+  named(path: string, ino: number, fresh: boolean): void {
+    if (this.gen < 0) return;
+    // a name the binding cannot be given would be missing from a complete directory
+    if (path.length >= PATH_MAX) this.on();
+    else this.adds.push({ path, ino, fresh });
   }
 
   forget(path: string, subtree: boolean): void {
     if (this.gen < 0) return;
     // a path too long to hand over could be one the binding holds: forget them all
-    if (path.length >= PATH_MAX) this.clear();
-    else this.gen = this.binding()!.attrForget(path, subtree);
+    if (path.length >= PATH_MAX) this.on();
+    else this.forgets.push({ path, subtree });
   }
 
   clear(): void {
-    if (this.gen < 0) return;
-    this.on();
+    if (this.gen >= 0) this.on();
   }
 
   refresh(now: (ino: number) => InodeRecord | undefined): void {
-    if (this.gen < 0 || (this.staled.length === 0 && this.adds.length === 0)) return;
+    if (this.gen < 0) return;
+    // names a change meant to take away but never appended (it failed) may still exist, and
+    // in a complete directory a missing name means none: start again
+    if (this.forgets.length > 0) this.on();
+    if (this.pending.length === 0 && this.adds.length === 0) return;
     const b = this.binding()!;
-    const gone: number[] = [];
-    // the stale ones first: a getattr may be waiting for them (the directory of the change)
-    for (const ino of this.staled) {
-      const rec = now(ino);
-      if (!rec) gone.push(ino);
-      else if (!this.held.has(ino) && !this.adds.some((a) => a[1] === ino)) {
-        b.attrPut(this.statOf(rec), this.gen);
-        this.held.add(ino);
-      }
-    }
-    for (const [path, ino] of this.adds) {
-      const rec = now(ino);
-      if (!rec) continue;
-      if (this.held.size >= HELD_MAX) this.clear();
-      b.attrPut(this.statOf(rec), this.gen, path);
-      this.held.add(ino);
-    }
-    this.staled = [];
+    const { pending, adds } = this;
+    this.pending = [];
     this.adds = [];
+    let gone: number[] | null = null;
+    // the new names first: once its directory is no longer pending, a name missing from a
+    // complete directory reads as none
+    for (const a of adds) {
+      const rec = now(a.ino);
+      if (rec) b.attrPut(this.fill(rec), this.gen, a.path, a.fresh);
+    }
+    for (const ino of pending) {
+      if (adds.some((a) => a.ino === ino)) continue;
+      const rec = now(ino);
+      if (rec) b.attrPut(this.fill(rec), this.gen);
+      else (gone ??= []).push(ino);
+    }
     // deleted (or not in memory): dropped, and whoever waits for them asks JS
-    if (gone.length > 0) this.gen = b.attrStale(Float64Array.from(gone), true);
+    if (gone) {
+      b.attrStale(Float64Array.from(gone), true);
+      this.gen += 1;
+    }
   }
 
-  /** [getattrs the binding answered from the cache, paths it holds, inodes it holds]. */
-  stats(): [number, number, number] {
-    const [hits = 0, paths = 0, inos = 0] = this.binding()?.attrStats() ?? [];
-    return [hits, paths, inos];
+  /**
+   * [getattrs the binding answered from the cache, paths it holds, inodes it holds, getattrs it
+   * answered ENOENT because a complete directory has no such name].
+   */
+  stats(): [number, number, number, number] {
+    const [hits = 0, paths = 0, inos = 0, negative = 0] = this.binding()?.attrStats() ?? [];
+    return [hits, paths, inos, negative];
   }
+
+  /** `rec` as a stat array: what statOf and the binding's getStatArray make of it. */
+  private fill(r: InodeRecord): Uint32Array {
+    const a = this.ints;
+    a[0] = r.mode;
+    a[1] = r.uid;
+    a[2] = r.gid;
+    a[3] = r.size % 2 ** 32;
+    a[4] = Math.floor(r.size / 2 ** 32);
+    a[5] = 0; // dev
+    a[6] = r.nlink;
+    a[7] = r.ino;
+    a[8] = r.rdev;
+    a[9] = BLKSIZE;
+    const blocks = r.onlineBlocks * 8;
+    a[10] = blocks % 2 ** 32;
+    a[11] = Math.floor(blocks / 2 ** 32);
+    time(a, 12, r.atimeSec, r.atimeNsec);
+    time(a, 15, r.mtimeSec, r.mtimeNsec);
+    time(a, 18, r.ctimeSec, r.ctimeNsec);
+    return a;
+  }
+}
+
+/** Seconds low 32 bits, seconds high (signed), nanoseconds: the binding's time triple. */
+function time(a: Uint32Array, at: number, sec: number, nsec: number): void {
+  a[at] = sec % 2 ** 32;
+  a[at + 1] = Math.floor(sec / 2 ** 32);
+  a[at + 2] = nsec;
 }

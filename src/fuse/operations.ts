@@ -65,6 +65,9 @@ export interface FuseStat {
   ctime: Timespec;
 }
 
+/** The block size getattr reports. */
+export const BLKSIZE = 4096;
+
 export function statOf(r: InodeRecord): FuseStat {
   return {
     ino: r.ino,
@@ -75,7 +78,7 @@ export function statOf(r: InodeRecord): FuseStat {
     rdev: r.rdev,
     size: r.size,
     blocks: r.onlineBlocks * 8,
-    blksize: 4096,
+    blksize: BLKSIZE,
     atime: { sec: r.atimeSec, nsec: r.atimeNsec },
     mtime: { sec: r.mtimeSec, nsec: r.mtimeNsec },
     ctime: { sec: r.ctimeSec, nsec: r.ctimeNsec },
@@ -178,12 +181,12 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       const mayHide = hidden?.mayName(p) ?? false;
       const now = mayHide ? undefined : fs.statNow(p);
       if (now === null) cb(-ERRNO.ENOENT);
-      else if (now !== undefined) cb(0, stat(now), attrs?.answered(now));
+      else if (now !== undefined) cb(0, stat(now), attrs?.answered());
       else if (!mayHide) {
         // the generation is taken where the record is read, under the same hold of the lock
         let gen: number | undefined;
-        const seen = (r: InodeRecord) => {
-          gen = attrs?.answered(r);
+        const seen = () => {
+          gen = attrs?.answered();
         };
         reply(
           cb,
