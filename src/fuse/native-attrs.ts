@@ -117,7 +117,7 @@ export class NativeAttrs implements AttrMirror {
     const { pending, adds } = this;
     this.pending = [];
     this.adds = [];
-    let gone: number[] | null = null;
+    const gone: number[] = [];
     // the new names first: once its directory is no longer pending, a name missing from a
     // complete directory reads as none
     for (const a of adds) {
@@ -128,10 +128,10 @@ export class NativeAttrs implements AttrMirror {
       if (adds.some((a) => a.ino === ino)) continue;
       const rec = now(ino);
       if (rec) b.attrPut(this.fill(rec), this.gen);
-      else (gone ??= []).push(ino);
+      else gone.push(ino);
     }
     // deleted (or not in memory): dropped, and whoever waits for them asks JS
-    if (gone) {
+    if (gone.length > 0) {
       b.attrStale(Float64Array.from(gone), true);
       this.gen += 1;
     }
