@@ -31,10 +31,12 @@ export interface AttrMirror {
   /** Nothing held is sure any more. */
   clear(): void;
   /**
-   * After a change folded (or failed): put back the attributes of the stale inodes it held and
-   * of the inodes it named, as `now` has them. Always under the exclusive lock.
+   * After a change folded: put back the attributes of the stale inodes it held and of the
+   * inodes it named, as `now` has them. `failed`: the change failed, maybe after some of its
+   * events were appended (in steps) and some of its names let go of; what the copy holds is
+   * then no longer sure. Always under the exclusive lock.
    */
-  refresh(now: (ino: number) => InodeRecord | undefined): void;
+  refresh(now: (ino: number) => InodeRecord | undefined, failed?: boolean): void;
   /** Hold nothing and answer nothing from now on. */
   off(): void;
 }

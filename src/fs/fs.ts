@@ -65,7 +65,12 @@ export interface FsDeps {
   writer: LogWriter;
   space: DataSpace;
   /** Fold one append's events into the index at its seq. */
-  fold(events: FsEvent[], seq: number): Promise<void>;
+  /** `beforeApply`: the inode records the fold leaves, just before they go into the index. */
+  fold(
+    events: FsEvent[],
+    seq: number,
+    beforeApply?: (records: Map<number, InodeRecord | null>) => void,
+  ): Promise<void>;
   /** First inode number not yet reserved by anyone. */
   nextIno: number;
   /** Highest seq folded at mount: readdir positions start above every earlier one. */
@@ -692,13 +697,23 @@ export class Fs {
             this.paths.settle(false);
             this.d.space.unreserve(c.reserved);
             if (!(err instanceof FsError)) this.paths.clear();
-            this.attrs?.refresh((i) => this.items.inodeNow(i) ?? undefined);
+            this.attrs?.refresh((i) => this.items.inodeNow(i) ?? undefined, true);
             throw err;
           }
           answer(out);
           if (seq > 0) {
             await afterAnswers();
-            await this.fold(c.events, seq);
+            // the attributes copied out are put back from the fold's own records, before they
+            // go into the memtable: a getattr waiting for them waits no longer than it must
+            const attrs = this.attrs;
+            const early = attrs
+              ? (recs: Map<number, InodeRecord | null>) =>
+                  attrs.refresh((ino) => {
+                    const r = recs.get(ino);
+                    return r === undefined ? (this.items.inodeNow(ino) ?? undefined) : (r ?? undefined);
+                  })
+              : undefined;
+            await this.fold(c.events, seq, early);
           }
           this.attrs?.refresh((ino) => this.items.inodeNow(ino) ?? undefined);
         });
@@ -730,9 +745,13 @@ export class Fs {
     return seq;
   }
 
-  private async fold(events: FsEvent[], seq: number): Promise<void> {
+  private async fold(
+    events: FsEvent[],
+    seq: number,
+    beforeApply?: (records: Map<number, InodeRecord | null>) => void,
+  ): Promise<void> {
     try {
-      await this.d.fold(events, seq);
+      await this.d.fold(events, seq, beforeApply);
     } catch (err) {
       // the log holds events the index could not take: nothing can be trusted past here
       this.fail(err as Error);

@@ -160,7 +160,8 @@ export class FuseMount {
     });
     // the binding starts at generation 0; whatever changed since the table was made, agree now
     reads.changed();
-    attrs?.on();
+    // a filesystem that failed in the meantime answers nothing from a copy
+    if (!fs.failure) attrs?.on();
     if (o.readAheadKb !== undefined) {
       const failed = await setReadAhead(mountpoint, o.readAheadKb);
       if (failed) log(`read_ahead_kb=${o.readAheadKb} not set: ${failed}`);

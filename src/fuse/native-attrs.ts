@@ -43,6 +43,8 @@ export class NativeAttrs implements AttrMirror {
   private adds: { path: string; ino: number; fresh: boolean }[] = [];
   /** Paths the change being decided forgets, let go of at its `stale`. */
   private forgets: { path: string; subtree: boolean }[] = [];
+  /** Whether a change since the last refresh made anything pending or let go of names. */
+  private touched = false;
   /** One stat, as the binding reads it (populate_stat), reused for every put. */
   private readonly ints = new Uint32Array(21);
 
@@ -55,6 +57,7 @@ export class NativeAttrs implements AttrMirror {
     this.pending = [];
     this.adds = [];
     this.forgets = [];
+    this.touched = false;
     this.gen = b.attrCacheOn(true);
   }
 
@@ -71,13 +74,15 @@ export class NativeAttrs implements AttrMirror {
    * A getattr answered with a record read with nothing in flight (or under the lock): the
    * generation to hand the binding with the answer, or undefined (not cached).
    */
-  answered(): number | undefined {
-    return this.gen < 0 ? undefined : this.gen;
+  answered(rec: InodeRecord): number | undefined {
+    // the binding's stat carries 32 bits of inode number: a larger one is not cached
+    return this.gen < 0 || rec.ino >= 2 ** 32 ? undefined : this.gen;
   }
 
   stale(inos: readonly number[]): void {
     if (this.gen < 0) return;
     const b = this.binding()!;
+    this.touched = true;
     if (inos.length > 0) {
       const arr = Float64Array.from(inos);
       const held = b.attrStale(arr, false);
@@ -107,11 +112,13 @@ export class NativeAttrs implements AttrMirror {
     if (this.gen >= 0) this.on();
   }
 
-  refresh(now: (ino: number) => InodeRecord | undefined): void {
+  refresh(now: (ino: number) => InodeRecord | undefined, failed = false): void {
     if (this.gen < 0) return;
-    // names a change meant to take away but never appended (it failed) may still exist, and
-    // in a complete directory a missing name means none: start again
-    if (this.forgets.length > 0) this.on();
+    // names a change let go of may still exist if it failed, names it added may exist though
+    // they were dropped, and names never appended may exist still: in a complete directory a
+    // missing name means none, so start again
+    if (this.forgets.length > 0 || (failed && this.touched)) this.on();
+    this.touched = false;
     if (this.pending.length === 0 && this.adds.length === 0) return;
     const b = this.binding()!;
     const { pending, adds } = this;
@@ -122,10 +129,12 @@ export class NativeAttrs implements AttrMirror {
     // complete directory reads as none
     for (const a of adds) {
       const rec = now(a.ino);
-      if (rec) b.attrPut(this.fill(rec), this.gen, a.path, a.fresh);
+      if (rec && rec.ino < 2 ** 32) b.attrPut(this.fill(rec), this.gen, a.path, a.fresh);
     }
+    const done = new Set<number>();
     for (const ino of pending) {
-      if (adds.some((a) => a.ino === ino)) continue;
+      if (done.has(ino) || adds.some((a) => a.ino === ino)) continue;
+      done.add(ino);
       const rec = now(ino);
       if (rec) b.attrPut(this.fill(rec), this.gen);
       else gone.push(ino);

@@ -181,12 +181,12 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       const mayHide = hidden?.mayName(p) ?? false;
       const now = mayHide ? undefined : fs.statNow(p);
       if (now === null) cb(-ERRNO.ENOENT);
-      else if (now !== undefined) cb(0, stat(now), attrs?.answered());
+      else if (now !== undefined) cb(0, stat(now), attrs?.answered(now));
       else if (!mayHide) {
         // the generation is taken where the record is read, under the same hold of the lock
         let gen: number | undefined;
-        const seen = () => {
-          gen = attrs?.answered();
+        const seen = (r: InodeRecord) => {
+          gen = attrs?.answered(r);
         };
         reply(
           cb,

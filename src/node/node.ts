@@ -84,7 +84,7 @@ export class Node {
         items: store.lsm,
         writer,
         space,
-        fold: (events, seq) => store.foldLive(events, seq),
+        fold: (events, seq, beforeApply) => store.foldLive(events, seq, beforeApply),
         nextIno: Math.max(vol.sb.nextIno, await items.inodeReservation()),
         lastSeq: store.lastSeq,
         beforeMutation: () => holder.node?.maybeCheckpoint() ?? Promise.resolve(),

@@ -14,6 +14,7 @@ import type { FsEvent, Transaction } from '../events/event.js';
 import { LogCursor } from '../events/log-cursor.js';
 import type { LogWriter } from '../events/log-writer.js';
 import { mergeLogs } from '../events/merge-logs.js';
+import type { InodeRecord } from '../format/item-schema.js';
 import { Lsm, type LsmOptions } from '../lsm/lsm.js';
 import type { SlotCheckpoint } from '../lsm/manifest.js';
 import { applyTransaction } from '../projections/projector.js';
@@ -75,11 +76,15 @@ export class Store {
    * that waits for `committed`, so a checkpoint never claims to cover an uncommitted event.
    * The owner checkpoints (after committing its writer) when `needsCheckpoint` says so.
    */
-  foldLive(events: FsEvent[], seq: number): Promise<void> {
+  foldLive(
+    events: FsEvent[],
+    seq: number,
+    beforeApply?: (records: Map<number, InodeRecord | null>) => void,
+  ): Promise<void> {
     const done = this.applying.then(async () => {
       if (this.failure) throw this.failure;
       try {
-        await applyTransaction(this.lsm, { seq, events });
+        await applyTransaction(this.lsm, { seq, events }, beforeApply);
       } catch (err) {
         // the memtable may hold part of this transaction: no checkpoint may ever cover it
         this.failure ??= err as Error;

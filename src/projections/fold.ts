@@ -81,10 +81,19 @@ export function needs(e: FsEvent): Needs {
   }
 }
 
-export function evolve(events: readonly FsEvent[], seq: number, view: ItemView): ItemMutation[] {
+/**
+ * `records`, if given, gets every inode the batch read or changed as the batch leaves it (null:
+ * deleted), so a caller can use the new records before the mutations are applied.
+ */
+export function evolve(
+  events: readonly FsEvent[],
+  seq: number,
+  view: ItemView,
+  records?: Map<number, InodeRecord | null>,
+): ItemMutation[] {
   const c = new Changes(seq, view);
   for (const e of events) fold(e, seq, c);
-  return c.finish();
+  return c.finish(records);
 }
 
 function fold(e: FsEvent, seq: number, c: Changes): void {
@@ -347,11 +356,15 @@ class Changes {
     this.update(ino, recipe, true);
   }
 
-  /** The batch's mutations, each changed inode written once. */
-  finish(): ItemMutation[] {
+  /** The batch's mutations, each changed inode written once (and given to `records`). */
+  finish(records?: Map<number, InodeRecord | null>): ItemMutation[] {
     for (const [ino, s] of this.inodes) {
-      if (s.gone) continue;
+      if (s.gone) {
+        records?.set(ino, null);
+        continue;
+      }
       const rec = s.base ? finishDraft(s.rec as Draft<InodeRecord>) : s.rec;
+      records?.set(ino, rec);
       if (rec === s.base) continue; // only read
       this.put(inodeKey(ino), encodeInode(rec));
     }

@@ -11,6 +11,7 @@
 
 import { concatMap, from, map, type Observable } from 'rxjs';
 import type { FsEvent, Transaction } from '../events/event.js';
+import type { InodeRecord } from '../format/item-schema.js';
 import { evolve, needs } from './fold.js';
 import type { ItemMutation, ItemView, KeyRange } from './item.js';
 
@@ -31,15 +32,24 @@ export interface ItemIndex {
 /** Events folded per batch: bounds how many items one fold reads up front. */
 const BATCH_EVENTS = 256;
 
+/**
+ * `beforeApply`, if given, gets the inode records the last batch leaves (null: deleted) just
+ * before that batch's mutations go into the index (earlier batches' are in it by then).
+ */
 export async function applyTransaction(
   index: ItemIndex,
   txn: Pick<Transaction, 'seq' | 'events'>,
+  beforeApply?: (records: Map<number, InodeRecord | null>) => void,
 ): Promise<void> {
   const { events, seq } = txn;
   for (let i = 0; i < events.length; i += BATCH_EVENTS) {
     const batch = i === 0 && events.length <= BATCH_EVENTS ? events : events.slice(i, i + BATCH_EVENTS);
     const view = viewFor(index, batch);
-    index.apply(evolve(batch, seq, view instanceof Promise ? await view : view), seq);
+    const last =
+      beforeApply && i + BATCH_EVENTS >= events.length ? new Map<number, InodeRecord | null>() : undefined;
+    const mutations = evolve(batch, seq, view instanceof Promise ? await view : view, last);
+    if (last) beforeApply!(last);
+    index.apply(mutations, seq);
   }
 }
 
