@@ -8,6 +8,8 @@
  *   read_ahead_kb=N              the kernel's read-ahead window on the mount (default 1024)
  *   allow_other / noallow_other, default_permissions / nodefault_permissions (both on by default)
  *   attr_cache / noattr_cache    getattr answered by the binding's attribute cache (default on)
+ *   write_windows / nowrite_windows   sequential writes written by the binding's threads
+ *                                (write windows, default on)
  *   rw, defaults, dev, suid, exec, atime, relatime, noatime   accepted from mount(8), no effect
  */
 
@@ -22,6 +24,7 @@ export interface MountOptions {
   allowOther: boolean;
   defaultPermissions: boolean;
   attrCache: boolean;
+  writeWindows: boolean;
 }
 
 const IGNORED = new Set([
@@ -41,7 +44,13 @@ const IGNORED = new Set([
 ]);
 
 export function parseMountOptions(list: string[]): MountOptions {
-  const o: MountOptions = { slot: 0, allowOther: true, defaultPermissions: true, attrCache: true };
+  const o: MountOptions = {
+    slot: 0,
+    allowOther: true,
+    defaultPermissions: true,
+    attrCache: true,
+    writeWindows: true,
+  };
   for (const opt of list.flatMap((s) => s.split(',')).filter(Boolean)) {
     const [key, value] = opt.includes('=')
       ? [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)]
@@ -86,6 +95,10 @@ export function parseMountOptions(list: string[]): MountOptions {
       case 'attr_cache':
       case 'noattr_cache':
         o.attrCache = key === 'attr_cache';
+        break;
+      case 'write_windows':
+      case 'nowrite_windows':
+        o.writeWindows = key === 'write_windows';
         break;
       default:
         if (IGNORED.has(key) && value === undefined) break;

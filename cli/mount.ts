@@ -134,6 +134,7 @@ async function serve(
         attrTimeout: o.attrTimeout ?? (multi ? 0 : 1),
         readAheadKb: o.readAheadKb ?? DEFAULT_READ_AHEAD_KB,
         attrCache: o.attrCache,
+        writeWindows: o.writeWindows,
       },
       log,
     );
@@ -149,6 +150,7 @@ async function serve(
           attr_cache_enoent: negative,
           attr_cache_paths: paths,
           attr_cache_inodes: inodes,
+          write_window_writes: node.fs.windowWrites,
         };
       },
     );

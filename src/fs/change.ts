@@ -11,6 +11,8 @@ export class Change {
   readonly reserved: Span[] = [];
   /** The transaction its events were appended to; 0 until they are. */
   seq = 0;
+  /** What to do once its events are appended, before it is answered. */
+  readonly afterAppend: (() => void)[] = [];
 }
 
 /** Appends a change's events so far as their own step, for changes too big for one record. */

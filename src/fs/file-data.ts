@@ -261,7 +261,7 @@ export class FileData {
     }
     await Promise.all(writes);
     this.dirty = true;
-    for (const x of fresh) await this.map(c, ino, x);
+    for (const x of fresh) await this.mapNew(c, ino, x);
   }
 
   /**
@@ -324,8 +324,13 @@ export class FileData {
     return this.space.alloc(count, MAX_EXTENT_BLOCKS, what);
   }
 
+  /** Data was written to the device behind this class's back (write windows): barrier it. */
+  written(): void {
+    this.dirty = true;
+  }
+
   /** Map new blocks, merged into the extent just before them when they continue it. */
-  private async map(c: Change, ino: number, x: Extent): Promise<void> {
+  async mapNew(c: Change, ino: number, x: Extent): Promise<void> {
     const pending = c.events.some(
       (e) => e.type === 'ExtentMapped' && e.ino === ino && e.logical + e.count === x.logical,
     );

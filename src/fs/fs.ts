@@ -48,6 +48,7 @@ import type { OffloadedReads } from './offloaded-reads.js';
 import { OpenFiles } from './open-files.js';
 import { PathCache } from './path-cache.js';
 import { RwLock } from './rw-lock.js';
+import { COLLECT_EVERY_MS, type WriteWindowBinding, WriteWindows } from './write-windows.js';
 
 const INODE_BATCH = 1024;
 const S_ISUID = 0o4000;
@@ -91,6 +92,9 @@ export class Fs {
   private offloaded: OffloadedReads | null = null;
   /** A copy of attributes kept outside, if any (handsOffAttrs). */
   private attrs: AttrMirror | null = null;
+  /** Sequential writers' windows, written by someone else (handsOffWrites), if any. */
+  private wins: WriteWindows | null = null;
+  private collectTimer: NodeJS.Timeout | null = null;
   private readonly lock = new RwLock();
   private readonly paths: PathCache;
   private readonly listings = new ListingCache();
@@ -136,6 +140,13 @@ export class Fs {
    * of an unusual path. (FUSE lookups come here first: most are answered without a promise.)
    */
   statNow(path: string): InodeRecord | null | undefined {
+    const rec = this.recordNow(path);
+    // a file a write window writes has a size and times only a collect makes true
+    if (rec && this.wins?.open && this.wins.writes(rec.ino)) return undefined;
+    return rec;
+  }
+
+  private recordNow(path: string): InodeRecord | null | undefined {
     if (this.broken || !this.lock.quiet) return undefined;
     const ino = this.paths.now(path);
     if (ino === null || ino === undefined) return ino;
@@ -149,7 +160,9 @@ export class Fs {
    * kernel asks for security.capability before every write(2), and `ls -l` for ACLs.
    */
   xattrlessNow(path: string): boolean | null | undefined {
-    const rec = this.statNow(path);
+    // (a write window moves no xattr count: the kernel's getxattr before each write(2) of a
+    // windowed file is answered here too)
+    const rec = this.recordNow(path);
     return rec === null || rec === undefined ? rec : rec.xattrs === 0;
   }
 
@@ -276,7 +289,36 @@ export class Fs {
       const rec = await this.inodeOf(ino);
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
       const plan = await this.data.plan(ino, rec.size, offset, length, into, maxPieces, reads.generation);
+      // a file a write window writes changes without a new generation: no read window for it
+      if (this.wins?.open && this.wins.writes(ino)) plan.window = null;
       return { ...plan, epoch: plan.pieces ? reads.handOff() : -1 };
+    });
+  }
+
+  /**
+   * Writes are handed off to the binding's threads through write windows (write-windows.ts):
+   * every read of the filesystem's state collects what they wrote first, every change closes
+   * them first. Needs the device's descriptor; false without one.
+   */
+  handsOffWrites(binding: () => WriteWindowBinding | null): boolean {
+    const fd = this.d.dev.descriptor;
+    if (fd === undefined) return false;
+    this.wins = new WriteWindows(binding, fd, this.items, this.data, this.d.space);
+    return true;
+  }
+
+  /** Writes the binding answered from write windows. */
+  get windowWrites(): number {
+    return this.wins?.stats() ?? 0;
+  }
+
+  /** Collect and close every write window and open no more (before the last commit). */
+  async stopWrites(): Promise<void> {
+    const wins = this.wins;
+    if (!wins) return;
+    await this.lock.exclusive(async () => {
+      if (wins.open > 0 && !this.broken) await this.collectLocked(true);
+      wins.stop();
     });
   }
 
@@ -551,7 +593,11 @@ export class Fs {
 
   // --- file data -----------------------------------------------------------------------------
 
-  async write(ino: number, offset: number, data: Buffer): Promise<number> {
+  /**
+   * `fh`: the open handle the write came through; a write that leaves the file ending on a
+   * block boundary gives it a write window for the writes after it (handsOffWrites).
+   */
+  async write(ino: number, offset: number, data: Buffer, fh?: number): Promise<number> {
     if (data.length === 0) return 0;
     const end = offset + data.length;
     if (end > MAX_FILE_BYTES) throw new FsError('EFBIG', `write past ${MAX_FILE_BYTES} bytes`);
@@ -567,6 +613,10 @@ export class Fs {
         size: Math.max(rec.size, end),
         time: now(),
       });
+      if (fh !== undefined && this.wins && end >= rec.size) {
+        const open = this.wins.reserve(c, fh, ino, end);
+        if (open) c.afterAppend.push(() => (open(), this.collectOnTimer()));
+      }
       return data.length;
     });
   }
@@ -589,8 +639,12 @@ export class Fs {
     this.open.opened(ino);
   }
 
-  /** The last close of an inode whose last name is gone deletes it. */
-  async released(ino: number): Promise<void> {
+  /** The last close of an inode whose last name is gone deletes it. `fh`: the handle closed. */
+  async released(ino: number, fh?: number): Promise<void> {
+    if (fh !== undefined && this.wins) {
+      if (this.wins.has(fh)) await this.lock.exclusive(() => this.collectLocked(true, fh));
+      this.wins.released(fh);
+    }
     // the common close: no name of the file went away while it was open, nothing to decide
     if (!this.open.closed(ino)) return;
     await this.mutate(async (c) => {
@@ -602,6 +656,8 @@ export class Fs {
   /** Make everything appended so far durable; resolves with the last durable seq. */
   async commit(): Promise<number> {
     this.checkUsable();
+    // what write windows wrote goes into this commit
+    if (this.wins?.open) await this.lock.exclusive(() => this.collectLocked(false));
     await this.settled();
     // a fold that failed while we waited: its events must not be reported durable and fine
     this.checkUsable();
@@ -654,6 +710,9 @@ export class Fs {
     this.broken ??= err;
     this.offloaded?.changed();
     this.attrs?.off();
+    this.wins?.stop();
+    if (this.collectTimer) clearInterval(this.collectTimer);
+    this.collectTimer = null;
   }
 
   /** Why the filesystem refuses everything, or null while it works. */
@@ -661,12 +720,56 @@ export class Fs {
     return this.broken;
   }
 
-  /** A read: under the shared lock, refused once the filesystem has failed. */
+  /**
+   * A read: under the shared lock, refused once the filesystem has failed; what write windows
+   * wrote is collected first, so it sees every write answered before it.
+   */
   private reading<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lock.shared(() => {
-      this.checkUsable();
-      return fn();
-    });
+    const read = () =>
+      this.lock.shared(() => {
+        this.checkUsable();
+        return fn();
+      });
+    if (this.wins?.open && this.wins.advanced())
+      return this.lock.exclusive(() => this.collectLocked(false)).then(read);
+    return read();
+  }
+
+  /**
+   * Under the exclusive lock: append (and fold) what write windows wrote since the last
+   * collect, and with `close` close them (only handle `only`'s, if given). A collect that
+   * fails leaves the filesystem unusable: the writes it could not map were answered.
+   */
+  private async collectLocked(close: boolean, only?: number): Promise<void> {
+    const wins = this.wins;
+    if (!wins || this.broken) return;
+    const c = new Change();
+    try {
+      await wins.collect(c, close, only);
+      if (c.events.length === 0) return;
+      c.seq = await this.append(c.events);
+    } catch (err) {
+      this.d.space.unreserve(c.reserved);
+      this.fail(err as Error);
+      throw EIO(`collecting what write windows wrote failed: ${(err as Error).message}`);
+    }
+    await this.fold(c.events, c.seq);
+    this.attrs?.refresh((ino) => this.items.inodeNow(ino) ?? undefined);
+  }
+
+  /** While write windows are open, collect them every COLLECT_EVERY_MS so their data commits. */
+  private collectOnTimer(): void {
+    if (this.collectTimer || !this.wins?.open) return;
+    this.collectTimer = setInterval(() => {
+      const wins = this.wins;
+      if (!wins?.open || this.broken) {
+        clearInterval(this.collectTimer!);
+        this.collectTimer = null;
+        return;
+      }
+      if (wins.advanced()) this.lock.exclusive(() => this.collectLocked(false)).catch(() => {});
+    }, COLLECT_EVERY_MS);
+    this.collectTimer.unref();
   }
 
   // --- helpers -------------------------------------------------------------------------------
@@ -686,12 +789,15 @@ export class Fs {
         await this.d.beforeMutation?.();
         await this.lock.exclusive(async () => {
           this.checkUsable();
+          // a change may cut, move or delete what a write window writes: close them first
+          if (this.wins?.open) await this.collectLocked(true);
           const c = new Change();
           let out: T;
           let seq = 0;
           try {
             out = await decide(c);
             if (c.events.length > 0) c.seq = seq = await this.append(c.events);
+            if (seq > 0) for (const f of c.afterAppend) f();
             this.paths.settle(true);
           } catch (err) {
             this.paths.settle(false);

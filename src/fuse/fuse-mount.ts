@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { FsError } from '../errors.js';
 import type { Fs } from '../fs/fs.js';
 import { OffloadedReads } from '../fs/offloaded-reads.js';
+import type { WriteWindowBinding } from '../fs/write-windows.js';
 import { type AttrBinding, NativeAttrs } from './native-attrs.js';
 import { fuseOperations } from './operations.js';
 import { stockOperations } from './stock-binding.js';
@@ -50,6 +51,11 @@ export interface FuseMountOptions {
    * getattr is a round trip into JS.
    */
   attrCache?: boolean;
+  /**
+   * Let the binding write sequential writers' data itself, through write windows (patch 8;
+   * default on). Off, every write is a round trip into JS.
+   */
+  writeWindows?: boolean;
   debug?: boolean;
 }
 
@@ -70,7 +76,7 @@ interface FuseInstance {
   deviceReadFlip?(): number;
   setReadGeneration?(generation: number): void;
 }
-type FuseBinding = FuseInstance & Partial<AttrBinding>;
+type FuseBinding = FuseInstance & Partial<AttrBinding> & Partial<WriteWindowBinding>;
 interface FuseCtor {
   new (mnt: string, ops: object, opts: object): FuseInstance;
   /** Present only in our patched build: the version of native/fuse-native.patch. */
@@ -79,7 +85,7 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 7;
+const FUSE_PATCH = 8;
 
 export class FuseMount {
   private constructor(
@@ -129,8 +135,10 @@ export class FuseMount {
     );
     const attrs =
       o.attrCache === false || !patched ? undefined : new NativeAttrs(() => fuse as AttrBinding | null);
+    const writeWindows =
+      patched && o.writeWindows !== false && fs.handsOffWrites(() => fuse as WriteWindowBinding | null);
     const ops = patched
-      ? fuseOperations(fs, log, { deviceReads: reads, attrs })
+      ? fuseOperations(fs, log, { deviceReads: reads, attrs, writeHandles: writeWindows })
       : stockOperations(fs, log, processCaller());
     if (!patched) {
       log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process,');

@@ -38,7 +38,7 @@ import { type Caller, type Fs, isXattrName, S_IFDIR, S_IFREG } from '../fs/fs.js
 import { byteString, bytesOf } from '../fs/names.js';
 import type { OffloadedReads } from '../fs/offloaded-reads.js';
 import { S_IFLNK } from '../projections/inode-record.js';
-import { toErrno } from './errno.js';
+import { errnoReplies } from './errno.js';
 import { HiddenNames } from './hidden-names.js';
 import type { NativeAttrs } from './native-attrs.js';
 
@@ -103,6 +103,11 @@ export interface OperationsOptions {
    * which the filesystem then keeps exact (attr-mirror.ts).
    */
   attrs?: NativeAttrs;
+  /**
+   * Pass writes and releases their handle, for the filesystem's write windows (patch 8,
+   * Fs.handsOffWrites).
+   */
+  writeHandles?: boolean;
 }
 
 /** The most device pieces one read's answer may carry (the binding's DEV_SEG_MAX). */
@@ -118,13 +123,15 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
   }
   const attrs = o.attrs ?? null;
   if (attrs) fs.handsOffAttrs(attrs);
+  const windowed = o.writeHandles === true;
   const hidden = o.hiddenInFs ? null : new HiddenNames(fs);
   const handles = new Map<number, number>();
   let nextHandle = 1;
+  const errnoOf = errnoReplies(log);
   const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
     work.then(
       (r) => (Array.isArray(r) ? cb(...r) : cb(r)),
-      (err) => cb(toErrno(err, log)),
+      (err) => cb(errnoOf(err)),
     );
   };
   const ok = (p: Promise<unknown>) => p.then(() => 0);
@@ -237,7 +244,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       handles.delete(fd);
       // with a path, libfuse unlinks a hidden name itself right after this
       if (p === null && i !== undefined && !isOpen(i)) hidden?.forget(i);
-      reply(cb, i === undefined ? Promise.resolve(0) : ok(fs.released(i)));
+      reply(cb, i === undefined ? Promise.resolve(0) : ok(fs.released(i, windowed ? fd : undefined)));
     },
     read: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(
@@ -255,7 +262,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     write: (p: FusePath, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       reply(
         cb,
-        handleIno(fd, p).then((i) => fs.write(i, pos, buf.subarray(0, len))),
+        handleIno(fd, p).then((i) => fs.write(i, pos, buf.subarray(0, len), windowed ? fd : undefined)),
       ),
     fsync: (_p: FusePath, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),
     fsyncdir: (_p: FusePath, _datasync: number, _fd: number, cb: Cb) => reply(cb, ok(fs.commit())),

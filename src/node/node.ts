@@ -177,6 +177,8 @@ export class Node {
     this.closing ??= (async () => {
       let first: unknown = null;
       try {
+        // what write windows wrote goes into the last commit, and nothing is written after it
+        await this.fs.stopWrites();
         if (!this.failure) await this.sync();
       } catch (err) {
         first = err;
