@@ -326,7 +326,8 @@ export class Fs {
   async usage(): Promise<{ inodes: number; freeBlocks: number; totalBlocks: number }> {
     return this.reading(async () => ({
       inodes: await this.items.inodeCount(),
-      freeBlocks: this.d.space.freeBlocks,
+      // what write windows hold but did not write is free: the next change gives it back
+      freeBlocks: this.d.space.freeBlocks + (this.wins?.held() ?? 0),
       totalBlocks: this.d.space.blocks,
     }));
   }

@@ -129,11 +129,9 @@ export class WriteWindows {
    */
   reserve(c: Change, fh: number, ino: number, end: number): (() => void) | null {
     if (this.stopped || end % BLOCK_SIZE !== 0 || this.byHandle.has(fh) || !this.binding()) return null;
-    let held = 0;
-    for (const w of this.byHandle.values()) held += w.span.count - w.mapped;
     const want = Math.min(
       this.nextBlocks.get(fh) ?? FIRST_WINDOW_BLOCKS,
-      Math.floor(this.space.freeBlocks / WINDOW_SHARE_OF_FREE) - held,
+      Math.floor(this.space.freeBlocks / WINDOW_SHARE_OF_FREE) - this.held(),
     );
     if (want < FIRST_WINDOW_BLOCKS) return null;
     const spans = this.space.alloc(want, want, `write window of inode ${ino}`);
@@ -167,6 +165,13 @@ export class WriteWindows {
       this.byHandle.set(fh, { fh, ino, firstBlock, span, collected: end, mapped: 0 });
       this.nextBlocks.set(fh, Math.min(MAX_WINDOW_BLOCKS, span.count * 2));
     };
+  }
+
+  /** Blocks reserved by windows and not written yet: free for anything else that needs them. */
+  held(): number {
+    let n = 0;
+    for (const w of this.byHandle.values()) n += w.span.count - w.mapped;
+    return n;
   }
 
   /** Whether handle `fh` has a window. */
