@@ -81,9 +81,17 @@ export class DataSpace {
     return out;
   }
 
-  /** Give back spans allocated but never mapped (the operation failed). */
-  unreserve(spans: Span[]): void {
-    for (const s of spans) this.addFree(s);
+  /**
+   * Give back spans allocated but never mapped (the operation failed). With `rewind`, the next
+   * allocation starts at the first of them again (blocks reserved ahead of a writer that it did
+   * not use: its file goes on there).
+   */
+  unreserve(spans: Span[], rewind = false): void {
+    for (const s of spans) {
+      if (s.count <= 0) continue;
+      this.addFree(s);
+      if (rewind) this.cursor = Math.min(this.cursor, s.start);
+    }
   }
 
   /** Spans unmapped by the transaction `seq`: free once it is durable. */

@@ -303,7 +303,7 @@ export class Fs {
   handsOffWrites(binding: () => WriteWindowBinding | null): boolean {
     const fd = this.d.dev.descriptor;
     if (fd === undefined) return false;
-    this.wins = new WriteWindows(binding, fd, this.items, this.data, this.d.space);
+    this.wins = new WriteWindows(binding, fd, MAX_FILE_BYTES, this.items, this.data, this.d.space);
     return true;
   }
 
@@ -386,7 +386,7 @@ export class Fs {
       c.events.push({ type: 'DirentAdded', dir: dirIno, name: bytes, ino, dtype: dtypeOf(m), pos, time });
       this.paths.added(path, ino, isDir(m));
       return { c, created };
-    });
+    }, []);
     // the fold: the new record, linked once (a directory counts its "." too), at the same time
     const rec = newInode(made.created, made.c.seq);
     rec.nlink = isDir(rec.mode) ? 2 : 1;
@@ -526,47 +526,56 @@ export class Fs {
   // --- attribute mutations -----------------------------------------------------------------
 
   async chmod(ino: number, mode: number): Promise<void> {
-    await this.mutate(async (c) => {
-      const rec = await this.inodeOf(ino);
-      c.events.push({
-        type: 'InodeModeChanged',
-        ino,
-        mode: (rec.mode & S_IFMT) | (mode & 0o7777),
-        ctime: now(),
-      });
-    });
+    await this.mutate(
+      async (c) => {
+        const rec = await this.inodeOf(ino);
+        c.events.push({
+          type: 'InodeModeChanged',
+          ino,
+          mode: (rec.mode & S_IFMT) | (mode & 0o7777),
+          ctime: now(),
+        });
+      },
+      [ino],
+    );
   }
 
   /** chown; -1 (as 0xffffffff) leaves that id alone. The kernel clears setuid/setgid itself. */
   async chown(ino: number, uid: number, gid: number): Promise<void> {
-    await this.mutate(async (c) => {
-      const rec = await this.inodeOf(ino);
-      c.events.push({
-        type: 'InodeOwnerChanged',
-        ino,
-        uid: uid === 0xffffffff || uid === -1 ? rec.uid : uid,
-        gid: gid === 0xffffffff || gid === -1 ? rec.gid : gid,
-        mode: rec.mode,
-        ctime: now(),
-      });
-    });
+    await this.mutate(
+      async (c) => {
+        const rec = await this.inodeOf(ino);
+        c.events.push({
+          type: 'InodeOwnerChanged',
+          ino,
+          uid: uid === 0xffffffff || uid === -1 ? rec.uid : uid,
+          gid: gid === 0xffffffff || gid === -1 ? rec.gid : gid,
+          mode: rec.mode,
+          ctime: now(),
+        });
+      },
+      [ino],
+    );
   }
 
   /** utimensat; `null` leaves that time alone, 'now' sets it to the current time. */
   async utimens(ino: number, atime: Timespec | 'now' | null, mtime: Timespec | 'now' | null): Promise<void> {
-    await this.mutate(async (c) => {
-      const rec = await this.inodeOf(ino);
-      const t = now();
-      const pick = (v: Timespec | 'now' | null, sec: number, nsec: number) =>
-        v === 'now' ? t : v === null ? { sec, nsec } : v;
-      c.events.push({
-        type: 'InodeTimesSet',
-        ino,
-        atime: pick(atime, rec.atimeSec, rec.atimeNsec),
-        mtime: pick(mtime, rec.mtimeSec, rec.mtimeNsec),
-        ctime: t,
-      });
-    });
+    await this.mutate(
+      async (c) => {
+        const rec = await this.inodeOf(ino);
+        const t = now();
+        const pick = (v: Timespec | 'now' | null, sec: number, nsec: number) =>
+          v === 'now' ? t : v === null ? { sec, nsec } : v;
+        c.events.push({
+          type: 'InodeTimesSet',
+          ino,
+          atime: pick(atime, rec.atimeSec, rec.atimeNsec),
+          mtime: pick(mtime, rec.mtimeSec, rec.mtimeNsec),
+          ctime: t,
+        });
+      },
+      [ino],
+    );
   }
 
   async setxattr(ino: number, name: string, value: Buffer, flags: number): Promise<void> {
@@ -574,22 +583,28 @@ export class Fs {
     if (value.length > LIMITS.xattrSizeMax) {
       throw new FsError('E2BIG', `xattr value of ${value.length} bytes; the limit is ${LIMITS.xattrSizeMax}`);
     }
-    await this.mutate(async (c) => {
-      await this.inodeOf(ino);
-      const exists = (await this.items.xattr(ino, key)) !== null;
-      if (flags & XATTR_CREATE && exists) throw EEXIST(`xattr "${name}" exists`);
-      if (flags & XATTR_REPLACE && !exists) throw new FsError('ENODATA', `no xattr "${name}"`);
-      c.events.push({ type: 'XattrSet', ino, name: key, value, ctime: now() });
-    });
+    await this.mutate(
+      async (c) => {
+        await this.inodeOf(ino);
+        const exists = (await this.items.xattr(ino, key)) !== null;
+        if (flags & XATTR_CREATE && exists) throw EEXIST(`xattr "${name}" exists`);
+        if (flags & XATTR_REPLACE && !exists) throw new FsError('ENODATA', `no xattr "${name}"`);
+        c.events.push({ type: 'XattrSet', ino, name: key, value, ctime: now() });
+      },
+      [ino],
+    );
   }
 
   async removexattr(ino: number, name: string): Promise<void> {
     const key = xattrName(name);
-    await this.mutate(async (c) => {
-      await this.inodeOf(ino);
-      if (!(await this.items.xattr(ino, key))) throw new FsError('ENODATA', `no xattr "${name}"`);
-      c.events.push({ type: 'XattrRemoved', ino, name: key, ctime: now() });
-    });
+    await this.mutate(
+      async (c) => {
+        await this.inodeOf(ino);
+        if (!(await this.items.xattr(ino, key))) throw new FsError('ENODATA', `no xattr "${name}"`);
+        c.events.push({ type: 'XattrRemoved', ino, name: key, ctime: now() });
+      },
+      [ino],
+    );
   }
 
   // --- file data -----------------------------------------------------------------------------
@@ -602,36 +617,42 @@ export class Fs {
     if (data.length === 0) return 0;
     const end = offset + data.length;
     if (end > MAX_FILE_BYTES) throw new FsError('EFBIG', `write past ${MAX_FILE_BYTES} bytes`);
-    return this.mutate(async (c) => {
-      const rec = await this.inodeOf(ino);
-      if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-      await this.data.write(c, ino, rec.size, offset, data, this.step);
-      c.events.push({
-        type: 'DataWritten',
-        ino,
-        offset,
-        length: data.length,
-        size: Math.max(rec.size, end),
-        time: now(),
-      });
-      if (fh !== undefined && this.wins && end >= rec.size) {
-        const open = this.wins.reserve(c, fh, ino, end);
-        if (open) c.afterAppend.push(() => (open(), this.collectOnTimer()));
-      }
-      return data.length;
-    });
+    return this.mutate(
+      async (c) => {
+        const rec = await this.inodeOf(ino);
+        if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
+        await this.data.write(c, ino, rec.size, offset, data, this.step);
+        c.events.push({
+          type: 'DataWritten',
+          ino,
+          offset,
+          length: data.length,
+          size: Math.max(rec.size, end),
+          time: now(),
+        });
+        if (fh !== undefined && this.wins && end >= rec.size) {
+          const open = this.wins.reserve(c, fh, ino, end);
+          if (open) c.afterAppend.push(() => (open(), this.collectOnTimer()));
+        }
+        return data.length;
+      },
+      [ino],
+    );
   }
 
   async truncate(ino: number, size: number): Promise<void> {
     if (size < 0) throw new FsError('EINVAL', `negative size ${size}`);
     if (size > MAX_FILE_BYTES) throw new FsError('EFBIG', `size past ${MAX_FILE_BYTES} bytes`);
-    await this.mutate(async (c) => {
-      const rec = await this.inodeOf(ino);
-      if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
-      if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-      await this.data.truncate(c, ino, rec.size, size, this.step);
-      c.events.push({ type: 'FileTruncated', ino, size, time: now() });
-    });
+    await this.mutate(
+      async (c) => {
+        const rec = await this.inodeOf(ino);
+        if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
+        if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
+        await this.data.truncate(c, ino, rec.size, size, this.step);
+        c.events.push({ type: 'FileTruncated', ino, size, time: now() });
+      },
+      [ino],
+    );
   }
 
   // --- handles and durability ---------------------------------------------------------------
@@ -643,15 +664,18 @@ export class Fs {
   /** The last close of an inode whose last name is gone deletes it. `fh`: the handle closed. */
   async released(ino: number, fh?: number): Promise<void> {
     if (fh !== undefined && this.wins) {
-      if (this.wins.has(fh)) await this.lock.exclusive(() => this.collectLocked(true, fh));
+      if (this.wins.has(fh)) await this.lock.exclusive(() => this.collectLocked(true, (w) => w.fh === fh));
       this.wins.released(fh);
     }
     // the common close: no name of the file went away while it was open, nothing to decide
     if (!this.open.closed(ino)) return;
-    await this.mutate(async (c) => {
-      const rec = await this.items.inode(ino);
-      if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);
-    });
+    await this.mutate(
+      async (c) => {
+        const rec = await this.items.inode(ino);
+        if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);
+      },
+      [ino],
+    );
   }
 
   /** Make everything appended so far durable; resolves with the last durable seq. */
@@ -738,15 +762,18 @@ export class Fs {
 
   /**
    * Under the exclusive lock: append (and fold) what write windows wrote since the last
-   * collect, and with `close` close them (only handle `only`'s, if given). A collect that
+   * collect, and with `close` close them (only those `which` picks, if given). A collect that
    * fails leaves the filesystem unusable: the writes it could not map were answered.
    */
-  private async collectLocked(close: boolean, only?: number): Promise<void> {
+  private async collectLocked(
+    close: boolean,
+    which?: (w: { fh: number; ino: number }) => boolean,
+  ): Promise<void> {
     const wins = this.wins;
     if (!wins || this.broken) return;
     const c = new Change();
     try {
-      await wins.collect(c, close, only);
+      await wins.collect(c, close, which);
       if (c.events.length === 0) return;
       c.seq = await this.append(c.events);
     } catch (err) {
@@ -755,7 +782,7 @@ export class Fs {
       throw EIO(`collecting what write windows wrote failed: ${(err as Error).message}`);
     }
     await this.fold(c.events, c.seq);
-    this.attrs?.refresh((ino) => this.items.inodeNow(ino) ?? undefined);
+    this.attrs?.refresh(this.recordOf);
   }
 
   /** While write windows are open, collect them every COLLECT_EVERY_MS so their data commits. */
@@ -783,30 +810,47 @@ export class Fs {
    * which needs the lock, sees the change. A fold that fails leaves the filesystem unusable
    * (`fail`): the log holds events the index could not take.
    */
-  private mutate<T>(decide: (c: Change) => Promise<T>): Promise<T> {
+  private mutate<T>(
+    decide: (c: Change) => Promise<T>,
+    touches: readonly number[] | 'all' = 'all',
+  ): Promise<T> {
     this.checkUsable();
     return new Promise<T>((answer, refuse) => {
       const run = async () => {
         await this.d.beforeMutation?.();
         await this.lock.exclusive(async () => {
           this.checkUsable();
-          // a change may cut, move or delete what a write window writes: close them first
-          if (this.wins?.open) await this.collectLocked(true);
-          const c = new Change();
-          let out: T;
-          let seq = 0;
-          try {
-            out = await decide(c);
-            if (c.events.length > 0) c.seq = seq = await this.append(c.events);
-            if (seq > 0) for (const f of c.afterAppend) f();
-            this.paths.settle(true);
-          } catch (err) {
-            this.paths.settle(false);
-            this.d.space.unreserve(c.reserved);
-            if (!(err instanceof FsError)) this.paths.clear();
-            this.attrs?.refresh((i) => this.items.inodeNow(i) ?? undefined, true);
-            throw err;
+          // a change may cut, move or delete what a write window writes: close the windows of
+          // the inodes it names first (all of them when that is not known before it decides)
+          if (this.wins?.open) {
+            await this.collectLocked(true, touches === 'all' ? undefined : (w) => touches.includes(w.ino));
           }
+          let c = new Change();
+          let out!: T;
+          let seq = 0;
+          for (let attempt = 0; ; attempt++) {
+            try {
+              out = await decide(c);
+              if (c.events.length > 0) c.seq = seq = await this.append(c.events);
+              this.paths.settle(true);
+              break;
+            } catch (err) {
+              this.paths.settle(false);
+              this.d.space.unreserve(c.reserved);
+              if (!(err instanceof FsError)) this.paths.clear();
+              this.attrs?.refresh(this.recordOf, true);
+              // blocks that write windows reserved and did not write are this change's to take
+              const held = this.wins?.held() ?? 0;
+              if (attempt === 0 && held > 0 && err instanceof FsError && err.code === 'ENOSPC') {
+                await this.collectLocked(true);
+                c = new Change();
+                continue;
+              }
+              throw err;
+            }
+          }
+          // (they never throw: a window the binding refuses is simply not opened)
+          if (seq > 0) for (const f of c.afterAppend) f();
           answer(out);
           if (seq > 0) {
             await afterAnswers();
@@ -817,17 +861,20 @@ export class Fs {
               ? (recs: Map<number, InodeRecord | null>) =>
                   attrs.refresh((ino) => {
                     const r = recs.get(ino);
-                    return r === undefined ? (this.items.inodeNow(ino) ?? undefined) : (r ?? undefined);
+                    return r === undefined ? this.recordOf(ino) : (r ?? undefined);
                   })
               : undefined;
             await this.fold(c.events, seq, early);
           }
-          this.attrs?.refresh((ino) => this.items.inodeNow(ino) ?? undefined);
+          this.attrs?.refresh(this.recordOf);
         });
       };
       run().catch(refuse);
     });
   }
+
+  /** The record of an inode in memory, if it is there (for the attribute copy's refresh). */
+  private readonly recordOf = (ino: number): InodeRecord | undefined => this.items.inodeNow(ino) ?? undefined;
 
   /** Events into the open transaction, and what they do to the caches and the data space. */
   private async append(events: FsEvent[]): Promise<number> {

@@ -78,6 +78,8 @@ export class WriteWindows {
   constructor(
     private readonly binding: () => WriteWindowBinding | null,
     private readonly fd: number,
+    /** No window reaches past this file offset (the filesystem's largest file). */
+    private readonly maxFileBytes: number,
     private readonly items: FsItems,
     private readonly data: FileData,
     private readonly space: DataSpace,
@@ -108,17 +110,23 @@ export class WriteWindows {
    * Add to `c` the events that map what the windows wrote since the last collect; with
    * `close`, the windows are gone after this (no write lands in them any more) and the blocks
    * they did not write are free again. The blocks mapped go into c.reserved, so a change that
-   * fails gives them back.
+   * fails gives them back. `which`: only the windows it picks.
    */
-  async collect(c: Change, close: boolean, only?: number): Promise<void> {
+  async collect(
+    c: Change,
+    close: boolean,
+    which?: (w: { fh: number; ino: number }) => boolean,
+  ): Promise<void> {
     const b = this.binding();
     for (const w of [...this.byHandle.values()]) {
-      if (only !== undefined && w.fh !== only) continue;
+      if (which && !which(w)) continue;
       const r = b?.writeCollect(w.fh, close) ?? null;
       if (close) this.byHandle.delete(w.fh);
       const cursor = r ? r[0]! : w.collected;
       if (cursor > w.collected) await this.mapWritten(c, w, cursor, { sec: r![1]!, nsec: r![2]! });
-      if (close) this.space.unreserve([{ start: w.span.start + w.mapped, count: w.span.count - w.mapped }]);
+      // the file goes on there, most likely: the next allocation starts there again
+      if (close)
+        this.space.unreserve([{ start: w.span.start + w.mapped, count: w.span.count - w.mapped }], true);
     }
   }
 
@@ -132,13 +140,14 @@ export class WriteWindows {
     const want = Math.min(
       this.nextBlocks.get(fh) ?? FIRST_WINDOW_BLOCKS,
       Math.floor(this.space.freeBlocks / WINDOW_SHARE_OF_FREE) - this.held(),
+      Math.floor((this.maxFileBytes - end) / BLOCK_SIZE),
     );
     if (want < FIRST_WINDOW_BLOCKS) return null;
     const spans = this.space.alloc(want, want, `write window of inode ${ino}`);
     const span = spans[0]!;
     // a free map too broken up for a useful window: no window
     if (span.count < FIRST_WINDOW_BLOCKS) {
-      this.space.unreserve(spans);
+      this.space.unreserve(spans, true);
       return null;
     }
     this.space.unreserve(spans.slice(1));
@@ -147,19 +156,18 @@ export class WriteWindows {
     c.reserved.push(span);
     return () => {
       const firstBlock = end / BLOCK_SIZE;
-      const ok =
-        !this.stopped &&
-        (this.binding()?.writeWindow(
-          fh,
-          ino,
-          end,
-          end + span.count * BLOCK_SIZE,
-          span.start * BLOCK_SIZE,
-          this.fd,
-        ) ??
-          false);
+      const limit = end + span.count * BLOCK_SIZE;
+      let ok = false;
+      try {
+        ok =
+          !this.stopped &&
+          (this.binding()?.writeWindow(fh, ino, end, limit, span.start * BLOCK_SIZE, this.fd) ?? false);
+      } catch {
+        // the binding refused it (it could not duplicate the descriptor): no window, and the
+        // write it follows stands
+      }
       if (!ok) {
-        this.space.unreserve([span]);
+        this.space.unreserve([span], true);
         return;
       }
       this.byHandle.set(fh, { fh, ino, firstBlock, span, collected: end, mapped: 0 });

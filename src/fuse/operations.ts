@@ -26,9 +26,14 @@
  * (fgetattr) right after every create, and the patched binding answers that from what create
  * gave it instead of calling into JS again.
  *
- * There is no flush: nothing is buffered per open file (every write reaches the filesystem when
- * it is made, and durability is fsync's), so it would only cost a round trip per close; libfuse
- * answers ENOSYS for it and the kernel stops sending it.
+ * Writes and releases carry their handle (writeHandles): a sequential writer's handle gets a
+ * write window, and the binding answers the writes that continue it itself (write-windows.ts);
+ * the filesystem maps them before anything reads its state.
+ *
+ * There is no flush: nothing is buffered per open file in a way a close must push (every write
+ * reaches the filesystem or a window's blocks when it is made, and durability is fsync's), so it
+ * would only cost a round trip per close; libfuse answers ENOSYS for it and the kernel stops
+ * sending it.
  */
 
 import { ERRNO, FsError } from '../errors.js';

@@ -17,6 +17,10 @@
  *     close, and its blocks (mapped and reserved) are free after it;
  *   - SIGKILL of the mount after an fsync and more unsynced window writes: the fsync'd bytes
  *     are intact after the remount, and no block stays reserved (statfs agrees with the tree);
+ *   - two writers side by side (and a change to a third inode between their writes) keep
+ *     their windows: most of their writes are answered by the binding;
+ *   - ENOSPC comes when the device is full even while another writer's window holds reserved
+ *     blocks (the change that runs short takes them back), and the space freed is usable;
  *   - with the windows turned off (nowrite_windows) the same writes take the JS path.
  */
 
@@ -58,6 +62,24 @@ test.before(buildCliIfStale);
 
 async function windowWrites(m: TestMount): Promise<number> {
   return ((await ask(m.dir, { op: 'counters' })) as Record<string, number>).write_window_writes ?? 0;
+}
+
+/**
+ * statfs agrees with the tree once the blocks freed by the open transaction are free: commit
+ * (scoutfs sync), then allow the release, which waits for device reads in flight, a moment.
+ */
+async function assertSpaceSettled(m: TestMount, what: string): Promise<void> {
+  const r = await m.cli('sync', m.dir);
+  assert.is(r.code, 0, r.stderr);
+  for (let i = 0; ; i++) {
+    try {
+      await assertSpaceAccounted(m.dir, what);
+      return;
+    } catch (err) {
+      if (i >= 20) throw err;
+      await sleep(100);
+    }
+  }
 }
 
 /** `n` bytes no other call gives: a counter stamped every 8 bytes over a seeded start. */
@@ -174,7 +196,7 @@ test('write windows - a sequential writer and everything that cuts across its wi
           `only ${answered} of the writer's ~${sequential} FUSE writes were answered by write windows`,
         );
         assertSameFile(names[0], names[1], 'at the end');
-        await assertSpaceAccounted(m.dir, 'after the run');
+        await assertSpaceSettled(m, 'after the run');
         await m.unmount();
         await assertReplayClean(m.device);
         await m.remount();
@@ -282,7 +304,7 @@ test('write windows - a file unlinked while a window writes it lives until the l
         Number(free0),
         'every block of the file (and of its windows) is free after the last close',
       );
-      await assertSpaceAccounted(m.dir, 'after the close');
+      await assertSpaceSettled(m, 'after the close');
     },
     { size: '256M' },
   );
@@ -328,6 +350,77 @@ test("write windows - SIGKILL after an fsync: the fsync'd bytes survive, no bloc
       await assertSpaceAccounted(m.dir, 'after the remount');
     },
     { size: '256M' },
+  );
+});
+
+test('write windows - two writers side by side keep their windows, and a change elsewhere closes neither', async () => {
+  await withMount(
+    async (m) => {
+      const paths = [join(m.dir, 'one'), join(m.dir, 'two')];
+      const fds = paths.map((p) => openSync(p, constants.O_WRONLY | constants.O_CREAT, 0o644));
+      const model: Buffer[][] = [[], []];
+      const before = await windowWrites(m);
+      try {
+        for (let i = 0; i < 96; i++) {
+          for (const k of [0, 1]) {
+            const b = data(128 * KiB);
+            model[k]!.push(b);
+            writeSync(fds[k]!, b);
+          }
+          // a change to another inode now and then
+          if (i % 16 === 8) chmodSync(m.dir, 0o755);
+        }
+      } finally {
+        for (const fd of fds) closeSync(fd);
+      }
+      const answered = (await windowWrites(m)) - before;
+      assert.ok(answered > 150, `only ${answered} of 192 writes were answered by write windows`);
+      for (const k of [0, 1])
+        assert.ok(readFileSync(paths[k]!).equals(Buffer.concat(model[k]!)), `file ${k}`);
+      await assertSpaceSettled(m, 'after both writers');
+    },
+    { size: '256M' },
+  );
+});
+
+test('write windows - ENOSPC comes when the device is full, not while a window holds blocks; space freed is usable', async () => {
+  await withMount(
+    async (m) => {
+      // a second writer keeps a window (reserved blocks) open the whole time
+      const holder = openSync(join(m.dir, 'holder'), constants.O_WRONLY | constants.O_CREAT, 0o644);
+      const filler = openSync(join(m.dir, 'filler'), constants.O_WRONLY | constants.O_CREAT, 0o644);
+      let full = false;
+      try {
+        for (let i = 0; i < 4; i++) writeSync(holder, data(128 * KiB));
+        for (let i = 0; i < 100_000 && !full; i++) {
+          try {
+            writeSync(filler, data(128 * KiB));
+          } catch (err) {
+            assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
+            full = true;
+          }
+        }
+        assert.ok(full, 'the device filled up');
+        const left = Number((await statfs(m.dir)).bfree);
+        assert.ok(left < 64, `ENOSPC with ${left} blocks still free`);
+      } finally {
+        closeSync(filler);
+        closeSync(holder);
+      }
+      unlinkSync(join(m.dir, 'filler'));
+      // the freed blocks come back once their transaction commits
+      const again = openSync(join(m.dir, 'again'), constants.O_WRONLY | constants.O_CREAT, 0o644);
+      try {
+        for (let i = 0; i < 64; i++) writeSync(again, data(128 * KiB));
+        fsyncSync(again);
+      } finally {
+        closeSync(again);
+      }
+      await assertSpaceSettled(m, 'after the device filled and was emptied');
+      await m.unmount();
+      await assertReplayClean(m.device);
+    },
+    { size: '96M' },
   );
 });
 
