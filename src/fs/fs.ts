@@ -142,8 +142,13 @@ export class Fs {
   statNow(path: string): InodeRecord | null | undefined {
     const rec = this.recordNow(path);
     // a file a write window writes has a size and times only a collect makes true
-    if (rec && this.wins?.open && this.wins.writes(rec.ino)) return undefined;
+    if (rec && this.windowed(rec.ino)) return undefined;
     return rec;
+  }
+
+  /** Whether a write window writes inode `ino` (its size and extents move without JS). */
+  private windowed(ino: number): boolean {
+    return this.wins !== null && this.wins.open > 0 && this.wins.writes(ino);
   }
 
   private recordNow(path: string): InodeRecord | null | undefined {
@@ -290,7 +295,7 @@ export class Fs {
       if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
       const plan = await this.data.plan(ino, rec.size, offset, length, into, maxPieces, reads.generation);
       // a file a write window writes changes without a new generation: no read window for it
-      if (this.wins?.open && this.wins.writes(ino)) plan.window = null;
+      if (this.windowed(ino)) plan.window = null;
       return { ...plan, epoch: plan.pieces ? reads.handOff() : -1 };
     });
   }
@@ -526,56 +531,47 @@ export class Fs {
   // --- attribute mutations -----------------------------------------------------------------
 
   async chmod(ino: number, mode: number): Promise<void> {
-    await this.mutate(
-      async (c) => {
-        const rec = await this.inodeOf(ino);
-        c.events.push({
-          type: 'InodeModeChanged',
-          ino,
-          mode: (rec.mode & S_IFMT) | (mode & 0o7777),
-          ctime: now(),
-        });
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      const rec = await this.inodeOf(ino);
+      c.events.push({
+        type: 'InodeModeChanged',
+        ino,
+        mode: (rec.mode & S_IFMT) | (mode & 0o7777),
+        ctime: now(),
+      });
+    });
   }
 
   /** chown; -1 (as 0xffffffff) leaves that id alone. The kernel clears setuid/setgid itself. */
   async chown(ino: number, uid: number, gid: number): Promise<void> {
-    await this.mutate(
-      async (c) => {
-        const rec = await this.inodeOf(ino);
-        c.events.push({
-          type: 'InodeOwnerChanged',
-          ino,
-          uid: uid === 0xffffffff || uid === -1 ? rec.uid : uid,
-          gid: gid === 0xffffffff || gid === -1 ? rec.gid : gid,
-          mode: rec.mode,
-          ctime: now(),
-        });
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      const rec = await this.inodeOf(ino);
+      c.events.push({
+        type: 'InodeOwnerChanged',
+        ino,
+        uid: uid === 0xffffffff || uid === -1 ? rec.uid : uid,
+        gid: gid === 0xffffffff || gid === -1 ? rec.gid : gid,
+        mode: rec.mode,
+        ctime: now(),
+      });
+    });
   }
 
   /** utimensat; `null` leaves that time alone, 'now' sets it to the current time. */
   async utimens(ino: number, atime: Timespec | 'now' | null, mtime: Timespec | 'now' | null): Promise<void> {
-    await this.mutate(
-      async (c) => {
-        const rec = await this.inodeOf(ino);
-        const t = now();
-        const pick = (v: Timespec | 'now' | null, sec: number, nsec: number) =>
-          v === 'now' ? t : v === null ? { sec, nsec } : v;
-        c.events.push({
-          type: 'InodeTimesSet',
-          ino,
-          atime: pick(atime, rec.atimeSec, rec.atimeNsec),
-          mtime: pick(mtime, rec.mtimeSec, rec.mtimeNsec),
-          ctime: t,
-        });
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      const rec = await this.inodeOf(ino);
+      const t = now();
+      const pick = (v: Timespec | 'now' | null, sec: number, nsec: number) =>
+        v === 'now' ? t : v === null ? { sec, nsec } : v;
+      c.events.push({
+        type: 'InodeTimesSet',
+        ino,
+        atime: pick(atime, rec.atimeSec, rec.atimeNsec),
+        mtime: pick(mtime, rec.mtimeSec, rec.mtimeNsec),
+        ctime: t,
+      });
+    });
   }
 
   async setxattr(ino: number, name: string, value: Buffer, flags: number): Promise<void> {
@@ -583,28 +579,22 @@ export class Fs {
     if (value.length > LIMITS.xattrSizeMax) {
       throw new FsError('E2BIG', `xattr value of ${value.length} bytes; the limit is ${LIMITS.xattrSizeMax}`);
     }
-    await this.mutate(
-      async (c) => {
-        await this.inodeOf(ino);
-        const exists = (await this.items.xattr(ino, key)) !== null;
-        if (flags & XATTR_CREATE && exists) throw EEXIST(`xattr "${name}" exists`);
-        if (flags & XATTR_REPLACE && !exists) throw new FsError('ENODATA', `no xattr "${name}"`);
-        c.events.push({ type: 'XattrSet', ino, name: key, value, ctime: now() });
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      await this.inodeOf(ino);
+      const exists = (await this.items.xattr(ino, key)) !== null;
+      if (flags & XATTR_CREATE && exists) throw EEXIST(`xattr "${name}" exists`);
+      if (flags & XATTR_REPLACE && !exists) throw new FsError('ENODATA', `no xattr "${name}"`);
+      c.events.push({ type: 'XattrSet', ino, name: key, value, ctime: now() });
+    });
   }
 
   async removexattr(ino: number, name: string): Promise<void> {
     const key = xattrName(name);
-    await this.mutate(
-      async (c) => {
-        await this.inodeOf(ino);
-        if (!(await this.items.xattr(ino, key))) throw new FsError('ENODATA', `no xattr "${name}"`);
-        c.events.push({ type: 'XattrRemoved', ino, name: key, ctime: now() });
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      await this.inodeOf(ino);
+      if (!(await this.items.xattr(ino, key))) throw new FsError('ENODATA', `no xattr "${name}"`);
+      c.events.push({ type: 'XattrRemoved', ino, name: key, ctime: now() });
+    });
   }
 
   // --- file data -----------------------------------------------------------------------------
@@ -617,42 +607,36 @@ export class Fs {
     if (data.length === 0) return 0;
     const end = offset + data.length;
     if (end > MAX_FILE_BYTES) throw new FsError('EFBIG', `write past ${MAX_FILE_BYTES} bytes`);
-    return this.mutate(
-      async (c) => {
-        const rec = await this.inodeOf(ino);
-        if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-        await this.data.write(c, ino, rec.size, offset, data, this.step);
-        c.events.push({
-          type: 'DataWritten',
-          ino,
-          offset,
-          length: data.length,
-          size: Math.max(rec.size, end),
-          time: now(),
-        });
-        if (fh !== undefined && this.wins && end >= rec.size) {
-          const open = this.wins.reserve(c, fh, ino, end);
-          if (open) c.afterAppend.push(() => (open(), this.collectOnTimer()));
-        }
-        return data.length;
-      },
-      [ino],
-    );
+    return this.mutateInode(ino, async (c) => {
+      const rec = await this.inodeOf(ino);
+      if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
+      await this.data.write(c, ino, rec.size, offset, data, this.step);
+      c.events.push({
+        type: 'DataWritten',
+        ino,
+        offset,
+        length: data.length,
+        size: Math.max(rec.size, end),
+        time: now(),
+      });
+      if (fh !== undefined && this.wins && end >= rec.size) {
+        const open = this.wins.reserve(c, fh, ino, end);
+        if (open) c.afterAppend.push(() => (open(), this.collectOnTimer()));
+      }
+      return data.length;
+    });
   }
 
   async truncate(ino: number, size: number): Promise<void> {
     if (size < 0) throw new FsError('EINVAL', `negative size ${size}`);
     if (size > MAX_FILE_BYTES) throw new FsError('EFBIG', `size past ${MAX_FILE_BYTES} bytes`);
-    await this.mutate(
-      async (c) => {
-        const rec = await this.inodeOf(ino);
-        if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
-        if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
-        await this.data.truncate(c, ino, rec.size, size, this.step);
-        c.events.push({ type: 'FileTruncated', ino, size, time: now() });
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      const rec = await this.inodeOf(ino);
+      if (isDir(rec.mode)) throw new FsError('EISDIR', `inode ${ino} is a directory`);
+      if (!isReg(rec.mode)) throw new FsError('EINVAL', `inode ${ino} is not a regular file`);
+      await this.data.truncate(c, ino, rec.size, size, this.step);
+      c.events.push({ type: 'FileTruncated', ino, size, time: now() });
+    });
   }
 
   // --- handles and durability ---------------------------------------------------------------
@@ -664,25 +648,22 @@ export class Fs {
   /** The last close of an inode whose last name is gone deletes it. `fh`: the handle closed. */
   async released(ino: number, fh?: number): Promise<void> {
     if (fh !== undefined && this.wins) {
-      if (this.wins.has(fh)) await this.lock.exclusive(() => this.collectLocked(true, (w) => w.fh === fh));
+      if (this.wins.has(fh)) await this.collect(true, (w) => w.fh === fh);
       this.wins.released(fh);
     }
     // the common close: no name of the file went away while it was open, nothing to decide
     if (!this.open.closed(ino)) return;
-    await this.mutate(
-      async (c) => {
-        const rec = await this.items.inode(ino);
-        if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);
-      },
-      [ino],
-    );
+    await this.mutateInode(ino, async (c) => {
+      const rec = await this.items.inode(ino);
+      if (rec && rec.nlink === 0 && !isDir(rec.mode)) await this.deleteInode(c, rec);
+    });
   }
 
   /** Make everything appended so far durable; resolves with the last durable seq. */
   async commit(): Promise<number> {
     this.checkUsable();
     // what write windows wrote goes into this commit
-    if (this.wins?.open) await this.lock.exclusive(() => this.collectLocked(false));
+    if (this.wins?.open) await this.collect(false);
     await this.settled();
     // a fold that failed while we waited: its events must not be reported durable and fine
     this.checkUsable();
@@ -755,9 +736,13 @@ export class Fs {
         this.checkUsable();
         return fn();
       });
-    if (this.wins?.open && this.wins.advanced())
-      return this.lock.exclusive(() => this.collectLocked(false)).then(read);
+    if (this.wins?.open && this.wins.advanced()) return this.collect(false).then(read);
     return read();
+  }
+
+  /** collectLocked under the exclusive lock. */
+  private collect(close: boolean, which?: (w: { fh: number; ino: number }) => boolean): Promise<void> {
+    return this.lock.exclusive(() => this.collectLocked(close, which));
   }
 
   /**
@@ -795,7 +780,7 @@ export class Fs {
         this.collectTimer = null;
         return;
       }
-      if (wins.advanced()) this.lock.exclusive(() => this.collectLocked(false)).catch(() => {});
+      if (wins.advanced()) this.collect(false).catch(() => {});
     }, COLLECT_EVERY_MS);
     this.collectTimer.unref();
   }
@@ -871,6 +856,11 @@ export class Fs {
       };
       run().catch(refuse);
     });
+  }
+
+  /** A change to inode `ino` (and to no other inode that could have a write window). */
+  private mutateInode<T>(ino: number, decide: (c: Change) => Promise<T>): Promise<T> {
+    return this.mutate(decide, [ino]);
   }
 
   /** The record of an inode in memory, if it is there (for the attribute copy's refresh). */

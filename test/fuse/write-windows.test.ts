@@ -94,6 +94,17 @@ function data(n: number): Buffer {
   return b;
 }
 
+/** Write `n` FUSE-sized (128 KiB) pieces of fresh data through `fd`; what was written. */
+function writeChunks(fd: number, n: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = data(128 * KiB);
+    writeSync(fd, b);
+    out.push(b);
+  }
+  return Buffer.concat(out);
+}
+
 /** Open both twins the same way; the pair of descriptors. */
 function openTwin(paths: [string, string], flags: number): [number, number] {
   return [openSync(paths[0], flags, 0o644), openSync(paths[1], flags, 0o644)];
@@ -224,12 +235,12 @@ test('write windows - mtime is the last write, and sync shows the file at a new 
     };
     try {
       const ino = fstatSync(fd).ino;
-      for (let i = 0; i < 8; i++) writeSync(fd, data(128 * KiB));
+      writeChunks(fd, 8);
       const first = (await walk()).find((e) => e.ino === ino);
       assert.ok(first, 'the file is in data_seq after its first writes and a walk');
       const windowed = await windowWrites(m);
       const t0 = Date.now();
-      for (let i = 0; i < 16; i++) writeSync(fd, data(128 * KiB));
+      writeChunks(fd, 16);
       const t1 = Date.now();
       assert.ok((await windowWrites(m)) > windowed, 'the writes went through a window');
       await sleep(1500);
@@ -262,20 +273,10 @@ test('write windows - a file unlinked while a window writes it lives until the l
       const free0 = (await statfs(m.dir)).bfree;
       const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
       const direct = openSync(path, constants.O_RDONLY | constants.O_DIRECT);
-      const model: Buffer[] = [];
       try {
-        for (let i = 0; i < 64; i++) {
-          const b = data(128 * KiB);
-          model.push(b);
-          writeSync(fd, b);
-        }
+        const before = writeChunks(fd, 64);
         unlinkSync(path);
-        for (let i = 0; i < 64; i++) {
-          const b = data(128 * KiB);
-          model.push(b);
-          writeSync(fd, b);
-        }
-        const whole = Buffer.concat(model);
+        const whole = Buffer.concat([before, writeChunks(fd, 64)]);
         assert.is(fstatSync(fd).size, whole.length);
         const got = Buffer.alloc(whole.length);
         let n = 0;
@@ -315,17 +316,13 @@ test("write windows - SIGKILL after an fsync: the fsync'd bytes survive, no bloc
     async (m) => {
       const path = join(m.dir, 'durable');
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
-      const synced: Buffer[] = [];
+      let synced: Buffer = Buffer.alloc(0);
       let killed = false;
       try {
-        for (let i = 0; i < 96; i++) {
-          const b = data(128 * KiB);
-          synced.push(b);
-          writeSync(fd, b);
-        }
+        synced = writeChunks(fd, 96);
         fsyncSync(fd);
         // more through the window, never fsync'd
-        for (let i = 0; i < 40; i++) writeSync(fd, data(128 * KiB));
+        writeChunks(fd, 40);
         assert.ok((await windowWrites(m)) > 100, 'the writes went through windows');
         process.kill(m.pid(), 'SIGKILL');
         killed = true;
@@ -344,9 +341,8 @@ test("write windows - SIGKILL after an fsync: the fsync'd bytes survive, no bloc
       await assertReplayClean(m.device, 'the crashed image');
       await m.remount();
       const back = readFileSync(path);
-      const want = Buffer.concat(synced);
-      assert.ok(back.length >= want.length, `size ${back.length} is below the fsync'd ${want.length}`);
-      assert.ok(back.subarray(0, want.length).equals(want), "the fsync'd bytes are intact");
+      assert.ok(back.length >= synced.length, `size ${back.length} is below the fsync'd ${synced.length}`);
+      assert.ok(back.subarray(0, synced.length).equals(synced), "the fsync'd bytes are intact");
       await assertSpaceAccounted(m.dir, 'after the remount');
     },
     { size: '256M' },
@@ -362,11 +358,7 @@ test('write windows - two writers side by side keep their windows, and a change 
       const before = await windowWrites(m);
       try {
         for (let i = 0; i < 96; i++) {
-          for (const k of [0, 1]) {
-            const b = data(128 * KiB);
-            model[k]!.push(b);
-            writeSync(fds[k]!, b);
-          }
+          for (const k of [0, 1]) model[k]!.push(writeChunks(fds[k]!, 1));
           // a change to another inode now and then
           if (i % 16 === 8) chmodSync(m.dir, 0o755);
         }
@@ -391,10 +383,10 @@ test('write windows - ENOSPC comes when the device is full, not while a window h
       const filler = openSync(join(m.dir, 'filler'), constants.O_WRONLY | constants.O_CREAT, 0o644);
       let full = false;
       try {
-        for (let i = 0; i < 4; i++) writeSync(holder, data(128 * KiB));
+        writeChunks(holder, 4);
         for (let i = 0; i < 100_000 && !full; i++) {
           try {
-            writeSync(filler, data(128 * KiB));
+            writeChunks(filler, 1);
           } catch (err) {
             assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
             full = true;
@@ -411,7 +403,7 @@ test('write windows - ENOSPC comes when the device is full, not while a window h
       // the freed blocks come back once their transaction commits
       const again = openSync(join(m.dir, 'again'), constants.O_WRONLY | constants.O_CREAT, 0o644);
       try {
-        for (let i = 0; i < 64; i++) writeSync(again, data(128 * KiB));
+        writeChunks(again, 64);
         fsyncSync(again);
       } finally {
         closeSync(again);
@@ -429,18 +421,14 @@ test('write windows - off with nowrite_windows: the same writes all reach JS', a
     async (m) => {
       const path = join(m.dir, 'f');
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
-      const model: Buffer[] = [];
+      let written: Buffer = Buffer.alloc(0);
       try {
-        for (let i = 0; i < 32; i++) {
-          const b = data(128 * KiB);
-          model.push(b);
-          writeSync(fd, b);
-        }
+        written = writeChunks(fd, 32);
       } finally {
         closeSync(fd);
       }
       assert.is(await windowWrites(m), 0);
-      assert.ok(readFileSync(path).equals(Buffer.concat(model)));
+      assert.ok(readFileSync(path).equals(written));
     },
     { options: ['nowrite_windows'] },
   );
