@@ -7,8 +7,9 @@
  * transaction is durable, so an agent that remembers the last seq it saw misses nothing.
  */
 
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { FsError } from '../errors.js';
 import { shown } from '../fs/names.js';
 import type { Node } from '../node/node.js';
@@ -28,6 +29,8 @@ export class ControlServer {
     onUnmount: () => void,
     counters: () => Record<string, number> = () => ({}),
   ): Promise<ControlServer> {
+    // the run directory may not exist yet on a machine that never mounted (/run is a tmpfs)
+    await mkdir(dirname(socket), { recursive: true, mode: 0o755 });
     await rm(socket, { force: true });
     const conns = new Set<Socket>();
     const server = createServer((conn) => {

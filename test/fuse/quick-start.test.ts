@@ -4,7 +4,7 @@
  * control-channel commands (stat, statfs, df, ino-path, sync) and the ways to unmount.
  */
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
   constants,
@@ -316,6 +316,44 @@ test('unmount - umount, fusermount -u, SIGTERM, SIGINT and scoutfs umount all en
     assert.is(verify.code, 0, verify.stdout + verify.stderr);
   });
 });
+
+test('mount -f - serves in the foreground on a machine whose run directory does not exist yet', async () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'scoutfs-fg-'));
+  const image = join(scratch, 'volume.img');
+  const dir = join(scratch, 'mnt');
+  // /run is a tmpfs: on a machine that never mounted, /run/scoutfs is not there
+  const env = { ...process.env, SCOUTFS_RUN_DIR: join(scratch, 'run', 'scoutfs') };
+  mkdirSync(dir);
+  execFileSync('truncate', ['-s', '128M', image]);
+  const bin = join(ROOT, 'bin', 'scoutfs.js');
+  let child: ReturnType<typeof spawn> | null = null;
+  try {
+    execFileSync(process.execPath, [bin, 'mkfs', '-Q', '1', image], { stdio: 'pipe' });
+    const c = spawn(process.execPath, [bin, 'mount', '-f', image, dir], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = c;
+    let err = '';
+    c.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
+    for (let t = 0; t < 200 && !isMounted(dir) && c.exitCode === null; t++) await sleep(50);
+    assert.ok(isMounted(dir), `mounted in the foreground (stderr: ${err})`);
+    writeFileSync(join(dir, 'one'), 'one');
+    const st = spawnSync(process.execPath, [bin, 'statfs', dir], { env, encoding: 'utf8' });
+    assert.is(st.status, 0, `the control channel answers: ${st.stderr}`);
+    c.kill('SIGTERM');
+    assert.is(await exited, 0, `clean exit on SIGTERM (stderr: ${err})`);
+    child = null;
+    assert.not.ok(isMounted(dir));
+  } finally {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (isMounted(dir)) forceUnmount(dir);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function processAlive(pid: number): boolean {
   try {
