@@ -10,6 +10,8 @@
  *   attr_cache / noattr_cache    getattr answered by the binding's attribute cache (default on)
  *   write_windows / nowrite_windows   sequential writes written by the binding's threads
  *                                (write windows, default on)
+ *   poll_us=N                    poll up to N microseconds for the next request after an answer
+ *                                instead of sleeping (request polling, default 200; 0: off)
  *   rw, defaults, dev, suid, exec, atime, relatime, noatime   accepted from mount(8), no effect
  */
 
@@ -25,6 +27,7 @@ export interface MountOptions {
   defaultPermissions: boolean;
   attrCache: boolean;
   writeWindows: boolean;
+  pollUs?: number;
 }
 
 const IGNORED = new Set([
@@ -95,6 +98,11 @@ export function parseMountOptions(list: string[]): MountOptions {
       case 'attr_cache':
       case 'noattr_cache':
         o.attrCache = key === 'attr_cache';
+        break;
+      case 'poll_us':
+        if (!value || !/^\d{1,5}$/.test(value) || Number(value) > 10_000)
+          throw new UsageError(`poll_us "${value ?? ''}" is not a number of microseconds from 0 to 10000`);
+        o.pollUs = Number(value);
         break;
       case 'write_windows':
       case 'nowrite_windows':

@@ -135,6 +135,7 @@ async function serve(
         readAheadKb: o.readAheadKb ?? DEFAULT_READ_AHEAD_KB,
         attrCache: o.attrCache,
         writeWindows: o.writeWindows,
+        pollUs: o.pollUs,
       },
       log,
     );
@@ -151,6 +152,7 @@ async function serve(
           attr_cache_paths: paths,
           attr_cache_inodes: inodes,
           write_window_writes: node.fs.windowWrites,
+          ...pollCounters(mounted.pollStats()),
         };
       },
     );
@@ -266,4 +268,9 @@ async function volumeFsid(device: string): Promise<Buffer> {
   const vol = await openVolume(device, { readOnly: true, triggers: new Triggers() });
   await vol.dev.close();
   return vol.sb.fsid;
+}
+
+/** The mount's request-polling counters (request-poll.ts) by name. */
+function pollCounters([polls, hits, us]: [number, number, number]): Record<string, number> {
+  return { poll_spins: polls, poll_hits: hits, poll_spent_us: us };
 }

@@ -32,7 +32,7 @@ patch_file="$root/native/fuse-native.patch"
 pkg="$root/node_modules/fuse-native"
 expected_version=2.2.6
 # The version of native/fuse-native.patch: what the built binding must report as scoutfs_patch.
-patch_version=8
+patch_version=9
 
 # --- tools and inputs ------------------------------------------------------------------------
 

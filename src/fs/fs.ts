@@ -312,6 +312,17 @@ export class Fs {
     return true;
   }
 
+  /**
+   * Called once a change is folded and nothing else holds or waits for the items: the FUSE
+   * layer's moment to poll for the next request (request-poll.ts) instead of sleeping.
+   */
+  onSettled: (() => void) | null = null;
+
+  /** Nothing holds or waits for the items: no operation is in flight in here. */
+  get quiet(): boolean {
+    return this.lock.idle;
+  }
+
   /** Writes the binding answered from write windows. */
   get windowWrites(): number {
     return this.wins?.stats() ?? 0;
@@ -621,7 +632,11 @@ export class Fs {
       });
       if (fh !== undefined && this.wins && end >= rec.size) {
         const open = this.wins.reserve(c, fh, ino, end);
-        if (open) c.afterAppend.push(() => (open(), this.collectOnTimer()));
+        if (open)
+          c.afterAppend.push(() => {
+            open();
+            this.collectOnTimer();
+          });
       }
       return data.length;
     });
@@ -853,6 +868,7 @@ export class Fs {
           }
           this.attrs?.refresh(this.recordOf);
         });
+        if (this.lock.idle) this.onSettled?.();
       };
       run().catch(refuse);
     });

@@ -19,6 +19,11 @@ export class RwLock {
     return !this.writer && this.queue.length === 0;
   }
 
+  /** Nobody holds it or waits for it. */
+  get idle(): boolean {
+    return !this.writer && this.readers === 0 && this.queue.length === 0;
+  }
+
   async shared<T>(fn: () => Promise<T>): Promise<T> {
     await this.acquire(false);
     try {

@@ -33,6 +33,7 @@ import { OffloadedReads } from '../fs/offloaded-reads.js';
 import type { WriteWindowBinding } from '../fs/write-windows.js';
 import { type AttrBinding, NativeAttrs } from './native-attrs.js';
 import { fuseOperations } from './operations.js';
+import { DEFAULT_POLL_US, type PollBinding, RequestPoll } from './request-poll.js';
 import { stockOperations } from './stock-binding.js';
 
 const require = createRequire(import.meta.url);
@@ -56,6 +57,11 @@ export interface FuseMountOptions {
    * default on). Off, every write is a round trip into JS.
    */
   writeWindows?: boolean;
+  /**
+   * The longest window, in microseconds, JS polls for the next request after an answer instead
+   * of sleeping (patch 9, request-poll.ts; default DEFAULT_POLL_US, 0: off).
+   */
+  pollUs?: number;
   debug?: boolean;
 }
 
@@ -76,7 +82,7 @@ interface FuseInstance {
   deviceReadFlip?(): number;
   setReadGeneration?(generation: number): void;
 }
-type FuseBinding = FuseInstance & Partial<AttrBinding> & Partial<WriteWindowBinding>;
+type FuseBinding = FuseInstance & Partial<AttrBinding> & Partial<WriteWindowBinding> & Partial<PollBinding>;
 interface FuseCtor {
   new (mnt: string, ops: object, opts: object): FuseInstance;
   /** Present only in our patched build: the version of native/fuse-native.patch. */
@@ -85,7 +91,7 @@ interface FuseCtor {
 
 const MOUNT_TIMEOUT_MS = 20_000;
 /** The version of native/fuse-native.patch whose calling convention operations.ts speaks. */
-const FUSE_PATCH = 8;
+const FUSE_PATCH = 9;
 
 export class FuseMount {
   private constructor(
@@ -93,7 +99,13 @@ export class FuseMount {
     private readonly fuse: FuseInstance,
     private readonly reads: OffloadedReads,
     private readonly attrs: NativeAttrs | null,
+    private readonly poll: RequestPoll | null,
   ) {}
+
+  /** [polls that spun, polls that caught a request, microseconds spent polling]. */
+  pollStats(): [number, number, number] {
+    return this.poll?.stats() ?? [0, 0, 0];
+  }
 
   /**
    * [getattrs the binding answered from its attribute cache, paths it holds, inodes it holds,
@@ -137,8 +149,16 @@ export class FuseMount {
       o.attrCache === false || !patched ? undefined : new NativeAttrs(() => fuse as AttrBinding | null);
     const writeWindows =
       patched && o.writeWindows !== false && fs.handsOffWrites(() => fuse as WriteWindowBinding | null);
+    const pollUs = o.pollUs ?? DEFAULT_POLL_US;
+    const poll =
+      patched && pollUs > 0
+        ? new RequestPoll(
+            () => fuse as PollBinding | null,
+            () => fs.quiet,
+          )
+        : undefined;
     const ops = patched
-      ? fuseOperations(fs, log, { deviceReads: reads, attrs, writeHandles: writeWindows })
+      ? fuseOperations(fs, log, { deviceReads: reads, attrs, writeHandles: writeWindows, poll })
       : stockOperations(fs, log, processCaller());
     if (!patched) {
       log('fuse-native is the stock build: ms times, no explicit mtime, files owned by the mount process,');
@@ -170,11 +190,15 @@ export class FuseMount {
     reads.changed();
     // a filesystem that failed in the meantime answers nothing from a copy
     if (!fs.failure) attrs?.on();
+    if (poll) {
+      poll.on(pollUs);
+      fs.onSettled = () => poll.settled();
+    }
     if (o.readAheadKb !== undefined) {
       const failed = await setReadAhead(mountpoint, o.readAheadKb);
       if (failed) log(`read_ahead_kb=${o.readAheadKb} not set: ${failed}`);
     }
-    return new FuseMount(mountpoint, fuse, reads, attrs ?? null);
+    return new FuseMount(mountpoint, fuse, reads, attrs ?? null, poll ?? null);
   }
 
   unmount(): Promise<void> {

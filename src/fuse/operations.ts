@@ -46,6 +46,7 @@ import { S_IFLNK } from '../projections/inode-record.js';
 import { errnoReplies } from './errno.js';
 import { HiddenNames } from './hidden-names.js';
 import type { NativeAttrs } from './native-attrs.js';
+import type { RequestPoll } from './request-poll.js';
 
 export type Cb = (res: number, ...values: unknown[]) => void;
 
@@ -113,6 +114,8 @@ export interface OperationsOptions {
    * Fs.handsOffWrites).
    */
   writeHandles?: boolean;
+  /** Told of every answer, to poll for the next request once JS is idle (patch 9). */
+  poll?: RequestPoll;
 }
 
 /** The most device pieces one read's answer may carry (the binding's DEV_SEG_MAX). */
@@ -133,10 +136,18 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
   const handles = new Map<number, number>();
   let nextHandle = 1;
   const errnoOf = errnoReplies(log);
+  const poll = o.poll ?? null;
   const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
     work.then(
-      (r) => (Array.isArray(r) ? cb(...r) : cb(r)),
-      (err) => cb(errnoOf(err)),
+      (r) => {
+        if (Array.isArray(r)) cb(...r);
+        else cb(r);
+        poll?.settled();
+      },
+      (err) => {
+        cb(errnoOf(err));
+        poll?.settled();
+      },
     );
   };
   const ok = (p: Promise<unknown>) => p.then(() => 0);
