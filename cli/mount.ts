@@ -103,6 +103,7 @@ async function serve(
     stopping ??= (async () => {
       log(`unmounting ${mountpoint}: ${why}`);
       clearInterval(watch);
+      fuse?.stopPolling();
       // neither step may hold the unmount forever: the process exits after it in any case
       if (unmountFuse && fuse) await within(fuse.unmount(), 10_000, 'fusermount -uz', log);
       if (control) await within(control.close(), 5_000, 'closing the control socket', log);

@@ -201,7 +201,13 @@ export class FuseMount {
     return new FuseMount(mountpoint, fuse, reads, attrs ?? null, poll ?? null);
   }
 
+  /** Poll for requests no more (request-poll.ts): the mount is going away. */
+  stopPolling(): void {
+    this.poll?.off();
+  }
+
   unmount(): Promise<void> {
+    this.stopPolling();
     return new Promise((resolve, reject) => {
       this.fuse.unmount((err) => (err ? reject(err) : resolve()));
     });

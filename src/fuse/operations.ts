@@ -150,6 +150,11 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       },
     );
   };
+  // an answer given at once, without a promise
+  const answer = (cb: Cb, ...r: [number, ...unknown[]]) => {
+    cb(...r);
+    poll?.settled();
+  };
   const ok = (p: Promise<unknown>) => p.then(() => 0);
   const ino = async (path: FusePath) => {
     if (path === null) throw new FsError('ENOENT', 'the file has no name left');
@@ -203,8 +208,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       // most lookups are answered from memory, at once
       const mayHide = hidden?.mayName(p) ?? false;
       const now = mayHide ? undefined : fs.statNow(p);
-      if (now === null) cb(-ERRNO.ENOENT);
-      else if (now !== undefined) cb(0, stat(now), attrs?.answered(now));
+      if (now === null) answer(cb, -ERRNO.ENOENT);
+      else if (now !== undefined) answer(cb, 0, stat(now), attrs?.answered(now));
       else if (!mayHide) {
         // the generation is taken where the record is read, under the same hold of the lock
         let gen: number | undefined;
@@ -287,7 +292,7 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
       reply(cb, ok(handleIno(fd, p).then((i) => fs.truncate(i, size)))),
     utimens: (p: FusePath, atime: UtimeArg, mtime: UtimeArg, cb: Cb) =>
       p === null && !explicit(atime) && !explicit(mtime)
-        ? cb(0)
+        ? answer(cb, 0)
         : reply(cb, ok(ino(p).then((i) => fs.utimens(i, utime(atime), utime(mtime))))),
     chown: (p: FusePath, uid: number, gid: number, cb: Cb) =>
       reply(cb, ok(ino(p).then((i) => fs.chown(i, uid, gid)))),
@@ -307,8 +312,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     getxattr: (p: string, name: string, _pos: number, cb: Cb) => {
       // a file with no xattrs at all answers at once (its inode counts them)
       const none = xattrless(p);
-      if (none === null) cb(-ERRNO.ENOENT);
-      else if (none && isXattrName(name)) cb(-ERRNO.ENODATA);
+      if (none === null) answer(cb, -ERRNO.ENOENT);
+      else if (none && isXattrName(name)) answer(cb, -ERRNO.ENODATA);
       else
         reply(
           cb,
@@ -319,8 +324,8 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
     },
     listxattr: (p: string, cb: Cb) => {
       const none = xattrless(p);
-      if (none === null) cb(-ERRNO.ENOENT);
-      else if (none) cb(0, []);
+      if (none === null) answer(cb, -ERRNO.ENOENT);
+      else if (none) answer(cb, 0, []);
       else
         reply(
           cb,

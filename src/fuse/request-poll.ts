@@ -7,9 +7,10 @@
  * tens of microseconds of every operation. So once JS has nothing left to do (the answer is out
  * and its fold is in the index), it asks the binding to poll: the binding spins until a request
  * for JS arrives or an adaptive window after the last answer is over (at most `maxUs`; it
- * shrinks to nothing once requests stop coming that soon). The event loop then runs the
- * request without sleeping. The cost is CPU: at most one window per answer, only while
- * requests keep coming within it; `poll_us=0` turns it off.
+ * closes once requests stop coming that soon). The event loop then runs the request without
+ * sleeping. The cost is CPU, at most one window per answer and only while requests keep coming
+ * within it, and latency for whatever else the event loop has to do (a timer, an IO
+ * completion), which waits for the poll: at most one window. `poll_us=0` turns it off.
  */
 
 export interface PollBinding {
@@ -30,9 +31,17 @@ export class RequestPoll {
     private readonly quiet: () => boolean,
   ) {}
 
-  /** Start polling with windows of at most `maxUs` (after the mount; 0: off). */
+  private stopped = false;
+
+  /** Start polling with windows of at most `maxUs` (after the mount; 0: off; at most 10 ms). */
   on(maxUs: number): void {
     this.binding()?.pollSet(maxUs);
+  }
+
+  /** Poll no more (at unmount: the commit and checkpoint after it have no requests to wait for). */
+  off(): void {
+    this.stopped = true;
+    this.binding()?.pollSet(0);
   }
 
   /**
@@ -53,6 +62,6 @@ export class RequestPoll {
 
   private readonly check = () => {
     this.scheduled = false;
-    if (this.quiet()) this.binding()?.poll();
+    if (!this.stopped && this.quiet()) this.binding()?.poll();
   };
 }

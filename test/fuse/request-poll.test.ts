@@ -5,10 +5,10 @@
  *
  *   - a caller making one syscall at a time (create, stat, rename, unlink, one after another)
  *     finds JS polling: most polls catch the request they waited for, and no poll lasts longer
- *     than the window's bound;
- *   - a caller that waits longer than the bound between requests turns the spinning off: the
- *     window shrinks to nothing, so a slow stream of requests costs only a few polls, and an
- *     idle mount none at all;
+ *     than the window's bound (2 ms here, so a loaded machine's longer gaps are still in it);
+ *   - a caller that pauses longer than the bound between bursts of one or two requests (a
+ *     create and its release) never has JS spin: a window opens only once two requests in a
+ *     row came within the bound, and a longer gap closes it; an idle mount never polls;
  *   - several processes changing one directory at once (so requests arrive while JS is busy,
  *     and the binding counts more than one outstanding) get every answer right;
  *   - poll_us=0 turns it off, and bad values of the option are refused.
@@ -60,13 +60,13 @@ test('request polling - a one-at-a-time caller is caught by polls, each within t
       console.log(`one at a time: ${d.spins} polls spun, ${d.hits} caught a request, ${d.us} us`);
       assert.ok(d.spins > 1000, `polls spun: ${d.spins}`);
       assert.ok(d.hits > d.spins * 0.5, `${d.hits} of ${d.spins} polls caught a request`);
-      // the window is at most 150 us after the last answer; a poll ends by then (plus the
-      // time of one clock read and a preemption or two, generously)
-      assert.ok(d.us <= d.spins * 150 + 100_000, `${d.us} us spent in ${d.spins} polls`);
+      // a poll ends by the end of its window, at most 2 ms after the last answer (plus a clock
+      // read and a preemption or two, generously)
+      assert.ok(d.us <= d.spins * 2000 + 100_000, `${d.us} us spent in ${d.spins} polls`);
       await m.unmount();
       await assertReplayClean(m.device);
     },
-    { options: ['poll_us=150'] },
+    { options: ['poll_us=2000'] },
   );
 });
 
@@ -74,7 +74,7 @@ test('request polling - a slow caller and an idle mount turn the spinning off', 
   await withMount(
     async (m) => {
       oneAtATime(join(m.dir, 'warm'), 300);
-      // 5 ms between requests, far past the 200 us bound: the window halves each time
+      // a create and its release, then 5 ms, far past the 200 us bound: no window opens
       mkdirSync(join(m.dir, 'slow'));
       const before = await counters(m);
       for (let i = 0; i < 100; i++) {
@@ -83,7 +83,8 @@ test('request polling - a slow caller and an idle mount turn the spinning off', 
       }
       const slow = delta(before, await counters(m));
       console.log(`a request every 5 ms: ${slow.spins} polls spun, ${slow.hits} caught a request`);
-      assert.ok(slow.spins < 40, `a request every 5 ms: ${slow.spins} polls spun for 200 requests`);
+      // (the first turn may still find the window the warm-up left open)
+      assert.ok(slow.spins <= 2, `bursts every 5 ms: ${slow.spins} polls spun for 200 requests`);
       const idleFrom = await counters(m);
       await sleep(1500);
       const idle = delta(idleFrom, await counters(m));
