@@ -837,6 +837,7 @@ export class Fs {
             } catch (err) {
               this.paths.settle(false);
               this.d.space.unreserve(c.reserved);
+              c.rollBack();
               if (!(err instanceof FsError)) this.paths.clear();
               this.attrs?.refresh(this.recordOf, true);
               // blocks that write windows reserved and did not write are this change's to take
@@ -935,6 +936,7 @@ export class Fs {
     if (c.events.length === 0) return;
     await this.appendAndFold(c.events.splice(0));
     c.reserved.length = 0;
+    c.undo.length = 0;
   };
 
   private checkUsable(): void {
@@ -954,6 +956,14 @@ export class Fs {
   }
 
   private newIno(c: Change): number {
+    // a change that fails before it is appended gives its numbers back, and the reservation
+    // with them: numbers drawn from a reservation that was never appended would be handed out
+    // again after the next mount
+    const { nextIno, reservedEnd } = this;
+    c.undo.push(() => {
+      this.nextIno = nextIno;
+      this.reservedEnd = reservedEnd;
+    });
     if (this.nextIno >= this.reservedEnd) {
       c.events.push({ type: 'InodesReserved', first: this.reservedEnd, count: INODE_BATCH });
       this.reservedEnd += INODE_BATCH;
