@@ -8,7 +8,7 @@ import { run } from './run.js';
 
 export function countersCommand(): Command {
   return new Command('counters')
-    .description("show a mount's counters (the binding's attribute cache and write windows)")
+    .description("show a mount's counters (the binding's attribute cache, write windows and request polls)")
     .argument('<dir>', 'a path in a mounted scoutfs filesystem')
     .option('--json', 'one JSON object')
     .action(
