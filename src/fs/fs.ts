@@ -778,6 +778,7 @@ export class Fs {
       c.seq = await this.append(c.events);
     } catch (err) {
       this.d.space.unreserve(c.reserved);
+      c.rollBack();
       this.fail(err as Error);
       throw EIO(`collecting what write windows wrote failed: ${(err as Error).message}`);
     }
@@ -831,7 +832,12 @@ export class Fs {
           for (let attempt = 0; ; attempt++) {
             try {
               out = await decide(c);
-              if (c.events.length > 0) c.seq = seq = await this.append(c.events);
+              if (c.events.length > 0) {
+                c.seq = seq = await this.append(c.events);
+                // appended: the change stands, and nothing it took may be given back
+                c.reserved.length = 0;
+                c.undo.length = 0;
+              }
               this.paths.settle(true);
               break;
             } catch (err) {
@@ -840,6 +846,13 @@ export class Fs {
               c.rollBack();
               if (!(err instanceof FsError)) this.paths.clear();
               this.attrs?.refresh(this.recordOf, true);
+              // appended but not folded, the index would go on without it: nothing is sure now
+              if (seq > 0) {
+                this.fail(err as Error);
+                throw EIO(
+                  `a change appended at seq ${seq} could not be completed: ${(err as Error).message}`,
+                );
+              }
               // blocks that write windows reserved and did not write are this change's to take
               const held = this.wins?.held() ?? 0;
               if (attempt === 0 && held > 0 && err instanceof FsError && err.code === 'ENOSPC') {
