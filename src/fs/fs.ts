@@ -313,13 +313,13 @@ export class Fs {
   }
 
   /**
-   * Called once a change is folded and nothing else holds or waits for the items: the FUSE
-   * layer's moment to poll for the next request (request-poll.ts) instead of sleeping.
+   * Called once a change is folded: the FUSE layer's moment to poll for the next request
+   * (request-poll.ts) instead of sleeping, if nothing else holds or waits for the items (`idle`).
    */
   onSettled: (() => void) | null = null;
 
   /** Nothing holds or waits for the items: no operation is in flight in here. */
-  get quiet(): boolean {
+  get idle(): boolean {
     return this.lock.idle;
   }
 
@@ -826,43 +826,8 @@ export class Fs {
           if (this.wins?.open) {
             await this.collectLocked(true, touches === 'all' ? undefined : (w) => touches.includes(w.ino));
           }
-          let c = new Change();
-          let out!: T;
-          let seq = 0;
-          for (let attempt = 0; ; attempt++) {
-            try {
-              out = await decide(c);
-              if (c.events.length > 0) {
-                c.seq = seq = await this.append(c.events);
-                // appended: the change stands, and nothing it took may be given back
-                c.reserved.length = 0;
-                c.undo.length = 0;
-              }
-              this.paths.settle(true);
-              break;
-            } catch (err) {
-              this.paths.settle(false);
-              this.d.space.unreserve(c.reserved);
-              c.rollBack();
-              if (!(err instanceof FsError)) this.paths.clear();
-              this.attrs?.refresh(this.recordOf, true);
-              // appended but not folded, the index would go on without it: nothing is sure now
-              if (seq > 0) {
-                this.fail(err as Error);
-                throw EIO(
-                  `a change appended at seq ${seq} could not be completed: ${(err as Error).message}`,
-                );
-              }
-              // blocks that write windows reserved and did not write are this change's to take
-              const held = this.wins?.held() ?? 0;
-              if (attempt === 0 && held > 0 && err instanceof FsError && err.code === 'ENOSPC') {
-                await this.collectLocked(true);
-                c = new Change();
-                continue;
-              }
-              throw err;
-            }
-          }
+          const { c, out } = await this.decideAndAppend(decide);
+          const seq = c.seq;
           // (they never throw: a window the binding refuses is simply not opened)
           if (seq > 0) for (const f of c.afterAppend) f();
           answer(out);
@@ -882,10 +847,50 @@ export class Fs {
           }
           this.attrs?.refresh(this.recordOf);
         });
-        if (this.lock.idle) this.onSettled?.();
+        this.onSettled?.();
       };
       run().catch(refuse);
     });
+  }
+
+  /**
+   * Under the exclusive lock: decide a change and append its events. A change that fails before
+   * its append gives back what it took; one that ran short of blocks while write windows hold
+   * some takes them back (closes every window) and decides once more. Once appended, nothing it
+   * took is given back: a failure after that (before its fold) leaves the filesystem unusable.
+   */
+  private async decideAndAppend<T>(decide: (c: Change) => Promise<T>): Promise<{ c: Change; out: T }> {
+    for (let attempt = 0; ; attempt++) {
+      const c = new Change();
+      try {
+        const out = await decide(c);
+        if (c.events.length > 0) {
+          c.seq = await this.append(c.events);
+          c.reserved.length = 0;
+          c.undo.length = 0;
+        }
+        this.paths.settle(true);
+        return { c, out };
+      } catch (err) {
+        this.paths.settle(false);
+        this.d.space.unreserve(c.reserved);
+        c.rollBack();
+        if (!(err instanceof FsError)) this.paths.clear();
+        this.attrs?.refresh(this.recordOf, true);
+        // appended but not folded, the index would go on without it: nothing is sure now
+        if (c.seq > 0) {
+          this.fail(err as Error);
+          throw EIO(`a change appended at seq ${c.seq} could not be completed: ${(err as Error).message}`);
+        }
+        // blocks that write windows reserved and did not write are this change's to take
+        const held = this.wins?.held() ?? 0;
+        if (attempt === 0 && held > 0 && err instanceof FsError && err.code === 'ENOSPC') {
+          await this.collectLocked(true);
+          continue;
+        }
+        throw err;
+      }
+    }
   }
 
   /** A change to inode `ino` (and to no other inode that could have a write window). */

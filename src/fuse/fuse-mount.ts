@@ -154,7 +154,7 @@ export class FuseMount {
       patched && pollUs > 0
         ? new RequestPoll(
             () => fuse as PollBinding | null,
-            () => fs.quiet,
+            () => fs.idle,
           )
         : undefined;
     const ops = patched

@@ -137,23 +137,16 @@ export function fuseOperations(fs: Fs, log: (line: string) => void, o: Operation
   let nextHandle = 1;
   const errnoOf = errnoReplies(log);
   const poll = o.poll ?? null;
-  const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
-    work.then(
-      (r) => {
-        if (Array.isArray(r)) cb(...r);
-        else cb(r);
-        poll?.settled();
-      },
-      (err) => {
-        cb(errnoOf(err));
-        poll?.settled();
-      },
-    );
-  };
   // an answer given at once, without a promise
   const answer = (cb: Cb, ...r: [number, ...unknown[]]) => {
     cb(...r);
     poll?.settled();
+  };
+  const reply = (cb: Cb, work: Promise<number | [number, ...unknown[]]>) => {
+    work.then(
+      (r) => (Array.isArray(r) ? answer(cb, ...r) : answer(cb, r)),
+      (err) => answer(cb, errnoOf(err)),
+    );
   };
   const ok = (p: Promise<unknown>) => p.then(() => 0);
   const ino = async (path: FusePath) => {

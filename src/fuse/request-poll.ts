@@ -24,14 +24,13 @@ export const DEFAULT_POLL_US = 200;
 
 export class RequestPoll {
   private scheduled = false;
+  private stopped = false;
 
   constructor(
     private readonly binding: () => PollBinding | null,
     /** Whether JS has nothing in flight (no operation holds or waits for the filesystem). */
-    private readonly quiet: () => boolean,
+    private readonly idle: () => boolean,
   ) {}
-
-  private stopped = false;
 
   /** Start polling with windows of at most `maxUs` (after the mount; 0: off; at most 10 ms). */
   on(maxUs: number): void {
@@ -62,6 +61,6 @@ export class RequestPoll {
 
   private readonly check = () => {
     this.scheduled = false;
-    if (!this.stopped && this.quiet()) this.binding()?.poll();
+    if (!this.stopped && this.idle()) this.binding()?.poll();
   };
 }
